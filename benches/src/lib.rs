@@ -1,0 +1,2 @@
+//! Shared workload generators for the RTES benchmarks.
+#![deny(missing_docs)]

@@ -1,0 +1,5 @@
+//! # rtes-gateway
+//!
+//! The network front door of RTES: order-entry protocol codecs and sessions,
+//! the mio event loop, the thread runtime, and the `rtes` binary.
+#![deny(missing_docs)]

@@ -1,0 +1,4 @@
+//! # rtes-tools
+//!
+//! Shared code of the programs RTES users run (`order-blaster`, `md-listen`).
+#![deny(missing_docs)]
