@@ -1,0 +1,1 @@
+//! OUCH 4.2 (placeholder).
