@@ -7,7 +7,7 @@
 //!   [`OuchMessage::from_record`];
 //! - [`decode_inbound`] / [`decode_outbound`]: check type and length and
 //!   view the bytes as a record, without copying;
-//! - `convert`: OUCH ↔ engine mapping (prices, time in force, display,
+//! - [`convert`]: OUCH ↔ engine mapping (prices, time in force, display,
 //!   reject and cancel reasons, liquidity).
 //!
 //! Inbound messages are Enter Order `O`, Replace Order `U` and Cancel Order
@@ -16,6 +16,7 @@
 //! Price Correction `K`, Cancel Reject `I`.
 
 pub mod codes;
+pub mod convert;
 
 pub mod message;
 pub mod wire;

@@ -55,7 +55,7 @@ fn frame_extent(window: &[u8], packet_length_max: u16) -> Result<Option<usize>, 
 /// assert_eq!((packet, used), (Packet::ClientHeartbeat, 3));
 /// let (packet, _) = decode_frame(&stream[used..], 1024).unwrap().unwrap();
 /// assert_eq!(packet, Packet::UnsequencedData(b"hi"));
-/// assert_eq!(decode_frame(&stream[..4], 1024), Ok(None));
+/// assert_eq!(decode_frame(&stream[3..6], 1024), Ok(None));
 /// ```
 pub fn decode_frame(
     buffer: &[u8],
