@@ -59,7 +59,9 @@ fn enter_order_layout() {
     expected.extend_from_slice(&0u32.to_be_bytes());
     expected.extend_from_slice(b"N ");
     assert_eq!(bytes, expected);
-    let InboundMessage::EnterOrder(record) = decode_inbound(&bytes).unwrap() else { panic!() };
+    let InboundMessage::EnterOrder(record) = decode_inbound(&bytes).unwrap() else {
+        panic!()
+    };
     assert_eq!(EnterOrder::from_record(record).unwrap(), order);
 }
 
@@ -98,7 +100,10 @@ fn cancel_order_layout() {
     assert_eq!(size_of::<CancelOrderRecord>(), 19);
     assert_eq!(offset_of!(CancelOrderRecord, order_token), 1);
     assert_eq!(offset_of!(CancelOrderRecord, shares), 15);
-    let bytes = encode(&CancelOrder { order_token: token(b"T1"), shares: 0 });
+    let bytes = encode(&CancelOrder {
+        order_token: token(b"T1"),
+        shares: 0,
+    });
     assert_eq!(bytes, b"XT1            \0\0\0\0".to_vec());
 }
 
@@ -107,7 +112,10 @@ fn system_event_layout() {
     assert_eq!(size_of::<SystemEventRecord>(), 10);
     assert_eq!(offset_of!(SystemEventRecord, timestamp), 1);
     assert_eq!(offset_of!(SystemEventRecord, event_code), 9);
-    let bytes = encode(&SystemEvent { timestamp_ns: 0x0102_0304_0506_0708, event_code: EventCode::StartOfDay });
+    let bytes = encode(&SystemEvent {
+        timestamp_ns: 0x0102_0304_0506_0708,
+        event_code: EventCode::StartOfDay,
+    });
     assert_eq!(bytes, b"S\x01\x02\x03\x04\x05\x06\x07\x08S".to_vec());
 }
 
@@ -171,7 +179,10 @@ fn replaced_layout() {
     assert_eq!(offset_of!(ReplacedRecord, order_state), 64);
     assert_eq!(offset_of!(ReplacedRecord, previous_order_token), 65);
     assert_eq!(offset_of!(ReplacedRecord, bbo_weight_indicator), 79);
-    let replaced = Replaced { order: accepted_order(), previous_order_token: token(b"OLD") };
+    let replaced = Replaced {
+        order: accepted_order(),
+        previous_order_token: token(b"OLD"),
+    };
     let bytes = encode(&replaced);
     assert_eq!(bytes[0], b'U');
     assert_eq!(&bytes[9..23], b"TOK           ");
@@ -223,7 +234,11 @@ fn rejected_layout() {
     assert_eq!(size_of::<RejectedRecord>(), 24);
     assert_eq!(offset_of!(RejectedRecord, order_token), 9);
     assert_eq!(offset_of!(RejectedRecord, reason), 23);
-    let bytes = encode(&Rejected { timestamp_ns: 0, order_token: token(b"R"), reason: RejectReason::InvalidPrice });
+    let bytes = encode(&Rejected {
+        timestamp_ns: 0,
+        order_token: token(b"R"),
+        reason: RejectReason::InvalidPrice,
+    });
     assert_eq!(bytes[0], b'J');
     assert_eq!(bytes[23], b'X');
 }
@@ -255,22 +270,46 @@ fn cancel_reject_layout() {
 #[test]
 fn decoders_check_type_and_length() {
     assert_eq!(decode_inbound(b""), Err(OuchError::Empty));
-    assert_eq!(decode_inbound(b"Q"), Err(OuchError::UnknownMessageType { message_type: b'Q' }));
+    assert_eq!(
+        decode_inbound(b"Q"),
+        Err(OuchError::UnknownMessageType { message_type: b'Q' })
+    );
     assert_eq!(
         decode_inbound(&[b'X'; 18]),
-        Err(OuchError::WrongLength { message_type: b'X', length: 18, expected: 19 })
+        Err(OuchError::WrongLength {
+            message_type: b'X',
+            length: 18,
+            expected: 19
+        })
     );
     assert_eq!(
         decode_outbound(&[b'E'; 41]),
-        Err(OuchError::WrongLength { message_type: b'E', length: 41, expected: 40 })
+        Err(OuchError::WrongLength {
+            message_type: b'E',
+            length: 41,
+            expected: 40
+        })
     );
     // `A` is outbound only; `O` is inbound only.
-    assert!(matches!(decode_inbound(&[b'A'; 66]), Err(OuchError::UnknownMessageType { .. })));
-    assert!(matches!(decode_outbound(&[b'O'; 49]), Err(OuchError::UnknownMessageType { .. })));
+    assert!(matches!(
+        decode_inbound(&[b'A'; 66]),
+        Err(OuchError::UnknownMessageType { .. })
+    ));
+    assert!(matches!(
+        decode_outbound(&[b'O'; 49]),
+        Err(OuchError::UnknownMessageType { .. })
+    ));
     let mut small = [0u8; 10];
     assert_eq!(
-        CancelOrder { order_token: token(b"T"), shares: 1 }.encode(&mut small),
-        Err(OuchError::BufferTooSmall { needed: 19, available: 10 })
+        CancelOrder {
+            order_token: token(b"T"),
+            shares: 1
+        }
+        .encode(&mut small),
+        Err(OuchError::BufferTooSmall {
+            needed: 19,
+            available: 10
+        })
     );
 }
 
