@@ -289,7 +289,7 @@ pub fn reject_reason_to_ouch(reason: EngineRejectReason) -> RejectReason {
 ///
 /// | engine | OUCH | Nasdaq meaning |
 /// |---|---|---|
-/// | User, MassCancel | `U` | user requested |
+/// | User, MassCancel | `U` | user requested (a mass cancel is an order-entry request) |
 /// | ImmediateOrCancel, FillConditionNotMet | `I` | immediate or cancel |
 /// | SelfTradeNewest/Oldest/Both | `Q` | self-match prevention |
 /// | Disconnect | `Z` | system cancel (cancel on disconnect) |

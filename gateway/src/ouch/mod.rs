@@ -7,6 +7,7 @@
 //!   [`OuchMessage::from_record`];
 //! - [`decode_inbound`] / [`decode_outbound`]: check type and length and
 //!   view the bytes as a record, without copying;
+//! - [`encode_framed`]: a message inside its SoupBinTCP packet, in one pass;
 //! - [`convert`]: OUCH ↔ engine mapping (prices, time in force, display,
 //!   reject and cancel reasons, liquidity).
 //!
@@ -160,4 +161,37 @@ pub fn decode_outbound(message: &[u8]) -> Result<OutboundMessage<'_>, OuchError>
         message_type::CANCEL_REJECT => OutboundMessage::CancelReject(view(message)?),
         _ => return Err(OuchError::UnknownMessageType { message_type: kind }),
     })
+}
+
+/// Writes `message` wrapped in a SoupBinTCP packet of `packet_type` (`S`
+/// from the server, `U` from a client) at the start of `out`, in one pass
+/// and without a copy; returns the bytes written.
+///
+/// ```
+/// use rtes_gateway::ouch::{encode_framed, SystemEvent, EventCode};
+/// let event = SystemEvent { timestamp_ns: 1, event_code: EventCode::EndOfDay };
+/// let mut out = [0u8; 64];
+/// let written = encode_framed(b'S', &event, &mut out).unwrap();
+/// assert_eq!(&out[..4], b"\x00\x0bSS");
+/// assert_eq!(written, 13);
+/// ```
+pub fn encode_framed<M: OuchMessage>(
+    packet_type: u8,
+    message: &M,
+    out: &mut [u8],
+) -> Result<usize, OuchError> {
+    use crate::soupbin::HEADER_LEN;
+    let needed = HEADER_LEN + core::mem::size_of::<M::Record>();
+    if out.len() < needed {
+        return Err(OuchError::BufferTooSmall {
+            needed,
+            available: out.len(),
+        });
+    }
+    let written = message.encode(&mut out[HEADER_LEN..])?;
+    // OUCH messages are at most 80 bytes, so the length always fits.
+    let length = (written + 1) as u16;
+    out[..2].copy_from_slice(&length.to_be_bytes());
+    out[2] = packet_type;
+    Ok(HEADER_LEN + written)
 }

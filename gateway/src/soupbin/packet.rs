@@ -122,7 +122,9 @@ impl LoginRejectedRecord {
     }
 }
 
-/// One complete SoupBinTCP packet, borrowing the receive buffer.
+/// One complete SoupBinTCP packet, borrowing the receive buffer. The
+/// decoder accepts every type in either direction; a server refuses the
+/// server-only ones with [`Packet::is_from_client`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Packet<'a> {
     /// `+` Debug: free text, either direction.
