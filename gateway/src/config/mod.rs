@@ -17,7 +17,7 @@
 //! [[account]]
 //! name = "demo"
 //! username = "demo01"
-//! password_hash = "$argon2id$v=19$m=19456,t=2,p=1$BwcHBwcHBwcHBwcHBwcHBw$Zl9x7Yw0s8mVEn0O5bLLq6+/BqRgbTqkHXy8Lr4PCqM"
+//! password_hash = "$argon2id$v=19$m=19456,t=2,p=1$ieus9JcdlxqgShn4jVRLnQ$4fBcItGzpM0fH40vwbQKKqao62S0WEfv7rqJeY0FhnI"
 //! max_order_qty = 1000
 //! max_notional = "1000000"
 //! price_collar_percent = 10
