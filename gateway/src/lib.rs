@@ -4,5 +4,8 @@
 //! the mio event loop, the thread runtime, and the `rtes` binary.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod ouch;
+pub mod runtime;
+pub mod server;
 pub mod soupbin;

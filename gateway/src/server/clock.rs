@@ -1,39 +1,47 @@
-//! The gateway's clock: wall-clock nanoseconds that never go backwards.
-//!
-//! Ingress timestamps become the engine's only notion of time and the source
-//! of every latency figure, so they must be monotonic; ITCH and OUCH also want
-//! nanoseconds since midnight. We read the wall clock once at start-up and
-//! advance it with the monotonic clock.
+//! The gateway's two notions of time, from one clock reading:
+//! - measurement time: the runtime's process-wide monotonic nanoseconds,
+//!   shared with the engine stage so stage latencies can be subtracted;
+//! - venue time: wall-clock nanoseconds since the Unix epoch that never go
+//!   backwards, which becomes the engine's only notion of time (command
+//!   timestamps) and, as nanoseconds since midnight, OUCH/ITCH timestamps.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::runtime::{Clock as _, MonotonicClock};
 
 /// Nanoseconds in one day.
 pub const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
 
-/// Monotonic wall-clock time source.
+/// Maps monotonic time to venue time.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
-    start: Instant,
-    start_epoch_ns: u64,
+    /// Venue time at monotonic time 0.
+    epoch_at_origin_ns: u64,
 }
 
 impl Clock {
     /// A clock anchored at the current wall-clock time.
     pub fn new() -> Clock {
-        let start_epoch_ns = SystemTime::now()
+        let monotonic = MonotonicClock.now_ns();
+        let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|since| since.as_nanos() as u64)
             .unwrap_or(0);
         Clock {
-            start: Instant::now(),
-            start_epoch_ns,
+            epoch_at_origin_ns: wall.saturating_sub(monotonic),
         }
     }
 
-    /// Nanoseconds since the Unix epoch.
+    /// Monotonic measurement time (the runtime's clock).
     #[inline]
     pub fn now_ns(&self) -> u64 {
-        self.start_epoch_ns + self.start.elapsed().as_nanos() as u64
+        MonotonicClock.now_ns()
+    }
+
+    /// Venue time (ns since the Unix epoch) of a monotonic reading.
+    #[inline]
+    pub fn venue_ns(&self, monotonic_ns: u64) -> u64 {
+        self.epoch_at_origin_ns + monotonic_ns
     }
 }
 
@@ -43,29 +51,17 @@ impl Default for Clock {
     }
 }
 
-/// Nanoseconds since midnight (UTC) of an epoch timestamp, as ITCH and OUCH carry it.
-#[inline]
-pub fn since_midnight_ns(epoch_ns: u64) -> u64 {
-    epoch_ns % NANOS_PER_DAY
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn clock_is_monotonic_and_near_wall_time() {
+    fn venue_time_is_near_wall_time_and_monotonic() {
         let clock = Clock::new();
         let first = clock.now_ns();
         let second = clock.now_ns();
         assert!(second >= first);
         let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
-        assert!(wall.abs_diff(second) < 1_000_000_000, "clock drifted from wall time");
-    }
-
-    #[test]
-    fn midnight_wraps() {
-        assert_eq!(since_midnight_ns(NANOS_PER_DAY + 5), 5);
-        assert_eq!(since_midnight_ns(42), 42);
+        assert!(wall.abs_diff(clock.venue_ns(second)) < 1_000_000_000, "venue time drifted");
     }
 }

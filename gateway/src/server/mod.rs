@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod connection;
+pub mod frontend;
 pub mod session;
 pub mod store;
 pub mod throttle;
@@ -24,16 +25,17 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token as PollToken};
 use rtes_engine::{Command, InstrumentId, OwnerId};
 
-use crate::runtime::records::{InboundCommand, OutboundReport};
+use crate::runtime::records::{GatewayId, InboundCommand, OutboundReport};
+use crate::runtime::LatencyRecorder;
 use crate::soupbin;
 use clock::Clock;
 use connection::{CloseReason, Connection, LoginState};
-use session::{UserConfig, UserSession};
+use session::UserSession;
+use crate::config::credentials::Login;
 use throttle::Throttle;
 
 const LISTENER: PollToken = PollToken(usize::MAX - 1);
@@ -53,7 +55,7 @@ pub struct GatewayConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Id of this gateway (index of its rings in the engine stage).
-    pub gateway_id: u16,
+    pub gateway_id: GatewayId,
     /// SoupBinTCP session name announced at login (≤ 10 characters).
     pub session_name: String,
     /// Send a server heartbeat after this long without other output.
@@ -75,7 +77,7 @@ pub struct GatewayConfig {
     /// Throttle rejects within one heartbeat interval that get the session logged out.
     pub throttle_disconnect_after: u32,
     /// Users that may log in; `OwnerId(i)` is `users[i]`'s owner.
-    pub users: Vec<UserConfig>,
+    pub users: Vec<Login>,
     /// Instruments indexed by `InstrumentId`.
     pub instruments: Vec<WireInstrument>,
 }
@@ -83,9 +85,9 @@ pub struct GatewayConfig {
 /// Latency histograms kept by the gateway thread (values in ns).
 pub struct GatewayStats {
     /// Socket read → ack queued for writing, for commands that got an ack.
-    pub read_to_write_ns: Histogram<u64>,
+    pub read_to_write: LatencyRecorder,
     /// Engine apply → ack queued for writing.
-    pub engine_to_write_ns: Histogram<u64>,
+    pub engine_to_write: LatencyRecorder,
     /// Inbound application messages decoded.
     pub messages_in: u64,
     /// Outbound sequenced messages.
@@ -99,10 +101,8 @@ pub struct GatewayStats {
 impl GatewayStats {
     fn new() -> GatewayStats {
         GatewayStats {
-            read_to_write_ns: Histogram::new_with_bounds(1, 60_000_000_000, 3)
-                .expect("static histogram bounds"),
-            engine_to_write_ns: Histogram::new_with_bounds(1, 60_000_000_000, 3)
-                .expect("static histogram bounds"),
+            read_to_write: LatencyRecorder::new("gateway read->ack write"),
+            engine_to_write: LatencyRecorder::new("engine apply->ack write"),
             messages_in: 0,
             messages_out: 0,
             slow_consumers: 0,
@@ -153,14 +153,24 @@ const TIMER_PERIOD_NS: u64 = 20_000_000;
 const REPORT_BATCH: usize = 4096;
 
 impl GatewayAgent {
-    /// Binds the listener and prepares every table. Nothing listens before this returns Ok.
+    /// Binds `config.listen` and prepares every table.
     pub fn bind(
         config: GatewayConfig,
         commands: rtrb::Producer<InboundCommand>,
         reports: rtrb::Consumer<OutboundReport>,
     ) -> io::Result<GatewayAgent> {
+        let listener = TcpListener::bind(config.listen)?;
+        GatewayAgent::with_listener(config, listener, commands, reports)
+    }
+
+    /// Prepares every table around an already bound listener.
+    pub fn with_listener(
+        config: GatewayConfig,
+        mut listener: TcpListener,
+        commands: rtrb::Producer<InboundCommand>,
+        reports: rtrb::Consumer<OutboundReport>,
+    ) -> io::Result<GatewayAgent> {
         let poll = Poll::new()?;
-        let mut listener = TcpListener::bind(config.listen)?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let throttle = Throttle::new(config.throttle_per_second, config.throttle_burst);
@@ -277,10 +287,10 @@ impl GatewayAgent {
             let is_ack = ouch_bridge::is_ack(&outbound.report);
             self.append_sequenced(user_index, now);
             if is_ack {
-                let read_to_write = now.saturating_sub(outbound.report.ts.0).max(1);
+                let read_to_write = now.saturating_sub(outbound.ingress_ns).max(1);
                 let engine_to_write = now.saturating_sub(outbound.engine_ns).max(1);
-                let _ = self.stats.read_to_write_ns.record(read_to_write);
-                let _ = self.stats.engine_to_write_ns.record(engine_to_write);
+                self.stats.read_to_write.record_ns(read_to_write);
+                self.stats.engine_to_write.record_ns(engine_to_write);
             }
         }
         handled
@@ -590,7 +600,7 @@ impl GatewayAgent {
         self.close(index, CloseReason::ProtocolError);
     }
 
-    fn handle_login(&mut self, index: usize, login: &soupbin::LoginRequestRecord, now: u64) {
+    fn handle_login(&mut self, index: usize, login: &soupbin::wire::LoginRequestRecord, now: u64) {
         let reject = |agent: &mut GatewayAgent, reason: soupbin::LoginRejectReason, why: &str| {
             if let Some(connection) = agent.connections[index].as_mut() {
                 tracing::info!(peer = %connection.peer, why, "login rejected");
@@ -648,6 +658,7 @@ impl GatewayAgent {
             &self.symbols,
             &self.config.instruments,
             now,
+            self.clock.venue_ns(now),
             &mut self.scratch,
         );
         match outcome {
@@ -655,10 +666,10 @@ impl GatewayAgent {
                 let user = &self.users[user_index];
                 let command = Command {
                     owner: user.config.owner,
-                    ts: rtes_engine::TimestampNs(now),
+                    ts: rtes_engine::TimestampNs(self.clock.venue_ns(now)),
                     kind,
                 };
-                let record = InboundCommand::new(command, self.config.gateway_id);
+                let record = self.inbound(command, now);
                 // The reserve check before reading guarantees room.
                 if self.commands.push(record).is_err() {
                     tracing::error!("command ring full despite reserve; deferring");
@@ -681,19 +692,24 @@ impl GatewayAgent {
                     }
                 }
             }
-            ouch_bridge::Inbound::Ignored(why) => {
-                tracing::debug!(why, "OUCH message ignored");
-            }
             ouch_bridge::Inbound::Malformed(why) => {
                 self.protocol_error(index, why);
             }
         }
     }
 
+    fn inbound(&self, command: Command, ingress_ns: u64) -> InboundCommand {
+        InboundCommand {
+            command,
+            gateway_id: self.config.gateway_id,
+            ingress_ns,
+        }
+    }
+
     fn retry_deferred(&mut self) -> usize {
         let mut pushed = 0;
         while let Some(&command) = self.deferred_commands.first() {
-            let record = InboundCommand::new(command, self.config.gateway_id);
+            let record = self.inbound(command, self.clock.now_ns());
             if self.commands.push(record).is_err() {
                 break;
             }
@@ -756,7 +772,7 @@ impl GatewayAgent {
             if user.config.cancel_on_disconnect && reason != CloseReason::Shutdown {
                 let command = Command {
                     owner: user.config.owner,
-                    ts: rtes_engine::TimestampNs(self.clock.now_ns()),
+                    ts: rtes_engine::TimestampNs(self.clock.venue_ns(self.clock.now_ns())),
                     kind: rtes_engine::CommandKind::CancelOwnerOrders,
                 };
                 self.deferred_commands.push(command);

@@ -34,8 +34,6 @@ pub enum Inbound {
     Reply,
     /// Refused by the throttle; the Rejected is in the scratch buffer.
     Throttled,
-    /// Nothing to do.
-    Ignored(&'static str),
     /// Breaks the protocol: the connection goes.
     Malformed(&'static str),
 }
@@ -47,6 +45,7 @@ pub fn decode_inbound(
     symbols: &HashMap<[u8; 8], InstrumentId>,
     instruments: &[WireInstrument],
     now_ns: u64,
+    venue_ns: u64,
     scratch: &mut Vec<u8>,
 ) -> Inbound {
     scratch.clear();
@@ -56,17 +55,17 @@ pub fn decode_inbound(
         }
         Err(_) => Inbound::Malformed("OUCH message of the wrong length"),
         Ok(InboundMessage::EnterOrder(record)) => {
-            enter(record, user, symbols, instruments, now_ns, scratch)
+            enter(record, user, symbols, instruments, now_ns, venue_ns, scratch)
         }
         Ok(InboundMessage::ReplaceOrder(record)) => {
-            replace(record, user, instruments, now_ns, scratch)
+            replace(record, user, instruments, now_ns, venue_ns, scratch)
         }
         Ok(InboundMessage::CancelOrder(record)) => match user.lookup_token(&record.order_token) {
             Some(id) => Inbound::Command(CommandKind::Cancel(cancel_order_to_engine(record, id))),
             None => {
                 encode(
                     &CancelReject {
-                        timestamp_ns: timestamp_to_ouch(rtes_engine::TimestampNs(now_ns)),
+                        timestamp_ns: timestamp_to_ouch(rtes_engine::TimestampNs(venue_ns)),
                         order_token: Alpha(record.order_token),
                     },
                     scratch,
@@ -82,10 +81,10 @@ fn tick_of(instruments: &[WireInstrument], instrument: InstrumentId) -> WireTick
     WireTick::new(tick as u32).expect("tick sizes are validated positive at start-up")
 }
 
-fn reject(token: [u8; 14], reason: RejectReason, now_ns: u64, scratch: &mut Vec<u8>) {
+fn reject(token: [u8; 14], reason: RejectReason, venue_ns: u64, scratch: &mut Vec<u8>) {
     encode(
         &Rejected {
-            timestamp_ns: timestamp_to_ouch(rtes_engine::TimestampNs(now_ns)),
+            timestamp_ns: timestamp_to_ouch(rtes_engine::TimestampNs(venue_ns)),
             order_token: Alpha(token),
             reason,
         },
@@ -99,18 +98,19 @@ fn enter(
     symbols: &HashMap<[u8; 8], InstrumentId>,
     instruments: &[WireInstrument],
     now_ns: u64,
+    venue_ns: u64,
     scratch: &mut Vec<u8>,
 ) -> Inbound {
     if !user.throttle.allow(now_ns) {
-        reject(record.order_token, RejectReason::Other, now_ns, scratch);
+        reject(record.order_token, RejectReason::Other, venue_ns, scratch);
         return Inbound::Throttled;
     }
     if user.lookup_token(&record.order_token).is_some() {
-        reject(record.order_token, RejectReason::Other, now_ns, scratch);
+        reject(record.order_token, RejectReason::Other, venue_ns, scratch);
         return Inbound::Reply;
     }
     let Some(&instrument) = symbols.get(&record.stock) else {
-        reject(record.order_token, RejectReason::InvalidStock, now_ns, scratch);
+        reject(record.order_token, RejectReason::InvalidStock, venue_ns, scratch);
         return Inbound::Reply;
     };
     let info = OrderInfo {
@@ -139,7 +139,7 @@ fn enter(
     match enter_order_to_engine(record, &context) {
         Ok(order) => Inbound::Command(CommandKind::New(order)),
         Err(reason) => {
-            reject(record.order_token, reason, now_ns, scratch);
+            reject(record.order_token, reason, venue_ns, scratch);
             Inbound::Reply
         }
     }
@@ -150,19 +150,20 @@ fn replace(
     user: &mut UserSession,
     instruments: &[WireInstrument],
     now_ns: u64,
+    venue_ns: u64,
     scratch: &mut Vec<u8>,
 ) -> Inbound {
     let replacement_token = record.replacement_order_token;
     if !user.throttle.allow(now_ns) {
-        reject(replacement_token, RejectReason::Other, now_ns, scratch);
+        reject(replacement_token, RejectReason::Other, venue_ns, scratch);
         return Inbound::Throttled;
     }
     let Some(existing) = user.lookup_token(&record.existing_order_token) else {
-        reject(replacement_token, RejectReason::Other, now_ns, scratch);
+        reject(replacement_token, RejectReason::Other, venue_ns, scratch);
         return Inbound::Reply;
     };
     if user.lookup_token(&replacement_token).is_some() {
-        reject(replacement_token, RejectReason::Other, now_ns, scratch);
+        reject(replacement_token, RejectReason::Other, venue_ns, scratch);
         return Inbound::Reply;
     }
     let original = *user.order(existing).expect("registered tokens have order info");
@@ -190,7 +191,7 @@ fn replace(
             Inbound::Command(CommandKind::Replace(replace))
         }
         Err(reason) => {
-            reject(replacement_token, reason, now_ns, scratch);
+            reject(replacement_token, reason, venue_ns, scratch);
             Inbound::Reply
         }
     }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use rtes_engine::{AccountId, ClientOrderId, InstrumentId, OwnerId};
+use rtes_engine::{ClientOrderId, InstrumentId};
+
+use crate::config::credentials::Login;
 
 use super::store::SequencedStore;
 use super::throttle::Throttle;
@@ -46,26 +48,11 @@ pub struct OrderInfo {
     pub pending_replacement: Option<ClientOrderId>,
 }
 
-/// Static description of a user, from configuration.
-#[derive(Debug, Clone)]
-pub struct UserConfig {
-    /// Login name (≤ 6 characters).
-    pub username: String,
-    /// Argon2 PHC hash of the password.
-    pub password_hash: String,
-    /// Engine owner id of this user's orders.
-    pub owner: OwnerId,
-    /// Account charged.
-    pub account: AccountId,
-    /// Cancel every open order when the connection drops.
-    pub cancel_on_disconnect: bool,
-}
-
 /// Live state of one user.
 #[derive(Debug)]
 pub struct UserSession {
     /// Configuration.
-    pub config: UserConfig,
+    pub config: Login,
     /// Every sequenced message sent this session, for replay.
     pub store: SequencedStore,
     /// Token → client order id, for every token used today.
@@ -86,7 +73,7 @@ const INITIAL_ORDERS: usize = 1 << 16;
 
 impl UserSession {
     /// A fresh session for a configured user.
-    pub fn new(config: UserConfig, throttle: Throttle) -> UserSession {
+    pub fn new(config: Login, throttle: Throttle) -> UserSession {
         UserSession {
             config,
             store: SequencedStore::new(),
@@ -103,7 +90,10 @@ impl UserSession {
         if let Some(known) = &self.verified_password {
             return constant_time_eq(known, password);
         }
-        let ok = crate::server::auth::verify_password(password, &self.config.password_hash);
+        let Ok(text) = std::str::from_utf8(password) else {
+            return false;
+        };
+        let ok = self.config.verify(text);
         if ok {
             self.verified_password = Some(password.to_vec());
         }

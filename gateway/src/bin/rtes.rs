@@ -1,0 +1,210 @@
+//! `rtes`: the exchange simulator.
+//!
+//! ```text
+//! rtes [--config PATH] [--threads shared|dedicated] [--pin engine=1 ...]
+//!      [--idle engine=busy-spin ...] [--log-level info] [--ouch-port N]
+//!      [--ports-file PATH]
+//! rtes hash-password [--password PW]     (else reads one line from stdin)
+//! rtes check-config [--config PATH]
+//! ```
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rtes_gateway::config::credentials::{hash_password, random_salt};
+use rtes_gateway::config::{self, default_config_path, parse_assignment, Overrides, Settings};
+use rtes_gateway::runtime::{run_server, BoundPorts, CountingFeed};
+use rtes_gateway::server::frontend::OuchFrontend;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rtes",
+    version,
+    about = "RTES: a real-time trading exchange simulator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the argon2 PHC hash of a password (from --password or stdin).
+    HashPassword {
+        /// The password (else one line is read from stdin).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Load and validate a configuration, print a summary, exit.
+    CheckConfig {
+        /// Configuration file (default: config/default.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Configuration file (default: config/default.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Threading mode: shared or dedicated.
+    #[arg(long)]
+    threads: Option<String>,
+    /// Pin a thread to a core: NAME=CORE (gateway, engine, mdfeed, shared).
+    #[arg(long, value_name = "NAME=CORE")]
+    pin: Vec<String>,
+    /// Idle strategy of a thread: NAME=busy-spin|yielding|backoff.
+    #[arg(long, value_name = "NAME=STRATEGY")]
+    idle: Vec<String>,
+    /// Log filter (error, warn, info, debug, trace, or a tracing directive).
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// OUCH listen port override (0 = ephemeral).
+    #[arg(long)]
+    ouch_port: Option<u16>,
+    /// Also write the bound ports (JSON) to this file.
+    #[arg(long)]
+    ports_file: Option<PathBuf>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli) {
+        eprintln!("rtes: error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::HashPassword { password }) => hash_password_command(password),
+        Some(Command::CheckConfig { config }) => {
+            let path = config
+                .or(cli.serve.config)
+                .unwrap_or_else(default_config_path);
+            check_config(&path)
+        }
+        None => serve(cli.serve),
+    }
+}
+
+fn hash_password_command(password: Option<String>) -> Result<()> {
+    let password = match password {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.is_empty() {
+        bail!("empty password");
+    }
+    let salt = random_salt().context("reading random salt")?;
+    let hash = hash_password(&password, &salt).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
+    Ok(())
+}
+
+fn load_settings(path: &Path, overrides: &Overrides) -> Result<Settings> {
+    config::load(path, overrides).with_context(|| format!("configuration {}", path.display()))
+}
+
+fn check_config(path: &Path) -> Result<()> {
+    let settings = load_settings(path, &Overrides::default())?;
+    println!("{}: ok", path.display());
+    println!(
+        "  threads: {:?}, gateway threads: {}",
+        settings.runtime.threading, settings.runtime.gateway_threads
+    );
+    println!("  ouch: {}", settings.ouch.listen);
+    for instrument in &settings.engine.instruments {
+        println!(
+            "  instrument {}: tick {} units, band [{}, {}] ticks, {:?}",
+            instrument.symbol,
+            instrument.tick_size,
+            instrument.band_low.0,
+            instrument.band_high.0,
+            instrument.initial_state
+        );
+    }
+    for login in settings.credentials.iter() {
+        println!("  login {} -> account {}", login.username, login.account.0);
+    }
+    Ok(())
+}
+
+fn overrides(args: &ServeArgs) -> Result<Overrides> {
+    let mut pins = Vec::with_capacity(args.pin.len());
+    for text in &args.pin {
+        let (name, core) = parse_assignment(text).map_err(anyhow::Error::msg)?;
+        let core = core
+            .parse()
+            .with_context(|| format!("--pin {text}: core must be a number"))?;
+        pins.push((name, core));
+    }
+    let idle = args
+        .idle
+        .iter()
+        .map(|text| parse_assignment(text).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Overrides {
+        threads: args.threads.clone(),
+        pins,
+        idle,
+        ouch_port: args.ouch_port,
+    })
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    init_logging(&args.log_level)?;
+    let path = args.config.clone().unwrap_or_else(default_config_path);
+    let settings = load_settings(&path, &overrides(&args)?)?;
+    tracing::info!(config = %path.display(), threads = ?settings.runtime.threading, "starting");
+
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&shutdown);
+    ctrlc::set_handler(move || handler_flag.store(true, Ordering::Release))
+        .context("installing the SIGINT/SIGTERM handler")?;
+
+    let mut ports_error = None;
+    let on_bound = |ports: &BoundPorts| {
+        let line = ports.to_json_line();
+        println!("{line}");
+        if let Some(file) = &args.ports_file {
+            if let Err(error) = std::fs::write(file, format!("{line}\n")) {
+                ports_error = Some(anyhow::anyhow!("writing {}: {error}", file.display()));
+                shutdown.store(true, Ordering::Release);
+            }
+        }
+        tracing::info!(ports = %line, "running; Ctrl-C to stop");
+    };
+    // The network gateway plugs in here as a `Frontend` (see runtime::server).
+    let report = run_server(&settings, OuchFrontend::default(), CountingFeed, &shutdown, on_bound)
+        .context("running the server")?;
+    print!("{}", report.render());
+    tracing::info!("stopped");
+    match ports_error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+fn init_logging(level: &str) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .with_context(|| format!("--log-level {level}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init()
+        .map_err(|error| anyhow::anyhow!("initialising logging: {error}"))
+}

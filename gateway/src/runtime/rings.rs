@@ -1,0 +1,110 @@
+//! SPSC rings between stages (`rtrb`): fixed capacity, allocated once.
+//!
+//! Back-pressure, never loss: [`rtrb::Producer::push`] hands the record back
+//! when the ring is full and the producer decides. The gateway stops reading
+//! its sockets while its command ring is full (TCP then pushes back on the
+//! client); the engine stops taking commands while its outputs are full
+//! (see [`super::EngineAgent`]).
+
+use super::records::{GatewayId, InboundCommand, MarketRecord, OutboundReport};
+pub use rtrb::{Consumer, Producer, PushError};
+
+/// Capacities of every ring, in records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RingCapacities {
+    /// Gateway → engine, per gateway thread.
+    pub command: usize,
+    /// Engine → gateway, per gateway thread.
+    pub report: usize,
+    /// Engine → market data.
+    pub market: usize,
+    /// Engine staging buffer for outputs that did not fit their ring.
+    pub engine_staging: usize,
+}
+
+impl Default for RingCapacities {
+    fn default() -> Self {
+        RingCapacities {
+            command: 16_384,
+            report: 65_536,
+            market: 65_536,
+            engine_staging: 65_536,
+        }
+    }
+}
+
+/// A new SPSC ring of `capacity` records.
+///
+/// ```
+/// let (mut producer, mut consumer) = rtes_gateway::runtime::ring::<u64>(1);
+/// assert!(producer.push(1).is_ok());
+/// // Full: the record comes back to the caller.
+/// assert!(matches!(producer.push(2), Err(rtrb::PushError::Full(2))));
+/// assert_eq!(consumer.pop(), Ok(1));
+/// ```
+pub fn ring<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
+    assert!(capacity > 0, "a ring needs at least one slot");
+    rtrb::RingBuffer::new(capacity)
+}
+
+/// The two ends one gateway thread owns.
+pub struct GatewayRings {
+    /// This gateway thread's index.
+    pub gateway_id: GatewayId,
+    /// Commands to the engine. If full, stop reading sockets.
+    pub commands: Producer<InboundCommand>,
+    /// Reports from the engine for owners whose last command came from here.
+    pub reports: Consumer<OutboundReport>,
+}
+
+/// The ends the engine owns.
+pub struct EngineRings {
+    /// One command ring per gateway thread, indexed by `GatewayId`.
+    pub commands: Vec<Consumer<InboundCommand>>,
+    /// One report ring per gateway thread, indexed by `GatewayId`.
+    pub reports: Vec<Producer<OutboundReport>>,
+    /// Market events to the feed.
+    pub market: Producer<MarketRecord>,
+}
+
+/// Every ring of a pipeline with `gateways` gateway threads.
+pub struct PipelineRings {
+    /// One per gateway thread.
+    pub gateways: Vec<GatewayRings>,
+    /// The engine's ends.
+    pub engine: EngineRings,
+    /// The market-data stage's end.
+    pub market: Consumer<MarketRecord>,
+}
+
+/// Allocates every ring of the pipeline.
+pub fn pipeline_rings(gateways: usize, capacities: &RingCapacities) -> PipelineRings {
+    assert!(
+        gateways <= usize::from(u16::MAX),
+        "too many gateway threads"
+    );
+    let mut gateway_ends = Vec::with_capacity(gateways);
+    let mut engine_commands = Vec::with_capacity(gateways);
+    let mut engine_reports = Vec::with_capacity(gateways);
+    for index in 0..gateways {
+        let (command_producer, command_consumer) = ring(capacities.command);
+        let (report_producer, report_consumer) = ring(capacities.report);
+        gateway_ends.push(GatewayRings {
+            gateway_id: GatewayId(index as u16),
+            commands: command_producer,
+            reports: report_consumer,
+        });
+        engine_commands.push(command_consumer);
+        engine_reports.push(report_producer);
+    }
+    let (market_producer, market_consumer) = ring(capacities.market);
+    PipelineRings {
+        gateways: gateway_ends,
+        engine: EngineRings {
+            commands: engine_commands,
+            reports: engine_reports,
+            market: market_producer,
+        },
+        market: market_consumer,
+    }
+}
