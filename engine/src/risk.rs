@@ -115,7 +115,7 @@ pub(crate) struct RiskOrder {
 /// for zero by the caller's reason order: zero is `InvalidQuantity` too.
 #[inline]
 pub(crate) fn check_quantity(book: &Book, qty: u64) -> Result<(), RejectReason> {
-    if qty == 0 || qty % book.lot_size != 0 {
+    if qty == 0 || !qty.is_multiple_of(book.lot_size) {
         return Err(RejectReason::InvalidQuantity);
     }
     if qty < book.min_qty {
