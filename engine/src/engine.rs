@@ -163,6 +163,16 @@ impl Engine {
         crate::invariants::validate(self);
     }
 
+    /// Best bid and best offer prices of an instrument (hidden orders
+    /// included), `None` for an empty side or an unknown instrument.
+    pub fn best_prices(&self, instrument: InstrumentId) -> (Option<Price>, Option<Price>) {
+        let Some(book) = self.books.get(instrument.0 as usize) else {
+            return (None, None);
+        };
+        let price = |level: u32| (level != NIL).then(|| Price(book.price_of(level)));
+        (price(book.bids.best), price(book.asks.best))
+    }
+
     /// Number of resting orders across all books.
     pub fn resting_order_count(&self) -> u32 {
         self.slab.live()
