@@ -255,7 +255,10 @@ impl Engine {
         if owner.0 >= self.max_owners || account as usize >= self.accounts.len() {
             return Err(RejectReason::UnknownAccount);
         }
-        if self.index.contains(owner.0, order.client_order_id.0) {
+        if self
+            .index
+            .contains(&self.slab.orders, owner.0, order.client_order_id.0)
+        {
             return Err(RejectReason::DuplicateClientOrderId);
         }
         let is_market = order.order_type == OrderType::Market;
@@ -380,7 +383,10 @@ impl Engine {
     /// Contract "Cancel".
     #[inline]
     fn cancel(&mut self, owner: OwnerId, cancel: &CancelOrder, sink: &mut impl EventSink) {
-        let Some(slot) = self.index.get(owner.0, cancel.client_order_id.0) else {
+        let Some(slot) = self
+            .index
+            .get(&self.slab.orders, owner.0, cancel.client_order_id.0)
+        else {
             let kind = ReportKind::CancelRejected {
                 reason: RejectReason::UnknownOrder,
             };
@@ -437,7 +443,9 @@ impl Engine {
             _ => {}
         }
         if replace.new_client_order_id != replace.client_order_id
-            && self.index.contains(owner.0, replace.new_client_order_id.0)
+            && self
+                .index
+                .contains(&self.slab.orders, owner.0, replace.new_client_order_id.0)
         {
             return Err(RejectReason::DuplicateClientOrderId);
         }
@@ -486,7 +494,10 @@ impl Engine {
             let kind = ReportKind::CancelRejected { reason };
             engine.report(sink, owner.0, replace.client_order_id, kind);
         };
-        let Some(slot) = self.index.get(owner.0, replace.client_order_id.0) else {
+        let Some(slot) = self
+            .index
+            .get(&self.slab.orders, owner.0, replace.client_order_id.0)
+        else {
             return reject(self, sink, RejectReason::UnknownOrder);
         };
         let order = *self.slab.get(slot);
@@ -500,7 +511,8 @@ impl Engine {
             return reject(self, sink, reason);
         }
         if replace.client_order_id != replace.new_client_order_id {
-            self.index.remove(owner.0, replace.client_order_id.0);
+            self.index
+                .remove(&self.slab.orders, owner.0, replace.client_order_id.0);
             self.index
                 .insert(owner.0, replace.new_client_order_id.0, slot);
             self.slab.get_mut(slot).client_order_id = replace.new_client_order_id;
@@ -609,8 +621,11 @@ impl Engine {
             }
         } else {
             // Filled or cancelled by STP while off the book: it just goes.
-            self.index
-                .remove(order.owner, replace.new_client_order_id.0);
+            self.index.remove(
+                &self.slab.orders,
+                order.owner,
+                replace.new_client_order_id.0,
+            );
             self.risk.open_orders[order.account as usize] -= 1;
             self.slab.free(slot);
         }

@@ -99,7 +99,9 @@ fn validate_side(
                 assert_eq!(order.hidden, hidden, "{what}: in the wrong queue");
                 assert!(order.leaves > 0, "{what}: zero leaves at rest");
                 assert_eq!(
-                    engine.index.get(order.owner, order.client_order_id.0),
+                    engine
+                        .index
+                        .get(&engine.slab.orders, order.owner, order.client_order_id.0),
                     Some(slot),
                     "{what}: index"
                 );

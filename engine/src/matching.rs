@@ -297,7 +297,8 @@ impl Engine {
             .exposure_mut(order.account, order.instrument)
             .open_mut(order.side) -= order.leaves;
         self.risk.open_orders[order.account as usize] -= 1;
-        self.index.remove(order.owner, order.client_order_id.0);
+        self.index
+            .remove(&self.slab.orders, order.owner, order.client_order_id.0);
         self.lists.unlink(slot, order.account, order.owner);
         self.slab.free(slot);
     }
