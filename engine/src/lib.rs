@@ -7,10 +7,22 @@
 //! replayable. The exact semantics are in `docs/engine-semantics.md`.
 #![deny(missing_docs)]
 
+mod bitmap;
+mod book;
 pub mod config;
+mod config_check;
 pub mod engine;
+mod index;
+mod invariants;
+mod lists;
+mod matching;
+mod risk;
+mod slab;
+mod state_hash;
 pub mod types;
+mod uncross;
 
 pub use config::{AccountConfig, ConfigError, EngineConfig, InstrumentConfig};
+pub use config_check::MAX_LEVELS_PER_INSTRUMENT;
 pub use engine::{Engine, RestingOrder};
 pub use types::*;

@@ -1,0 +1,207 @@
+//! `(owner, client order id) → slot`: finds live orders for cancel and
+//! replace in O(1).
+//!
+//! An open-addressing table with linear probing and backward-shift
+//! deletion (no tombstones, so it never needs a rehash). Each entry is 8
+//! bytes: the upper 32 bits of the key's hash and the slab slot; the key
+//! itself is checked against the order in the slab, which the caller is
+//! about to read anyway. Sized at twice the slab capacity, rounded up to a
+//! power of two, so the load factor stays at or below one half.
+
+use crate::slab::Order;
+
+/// An unused entry (no slot is `u32::MAX`, so no live entry equals it).
+const EMPTY: u64 = u64::MAX;
+
+/// Live-order lookup by `(owner, client order id)`.
+#[derive(Debug)]
+pub(crate) struct OrderIndex {
+    /// `hash_tag << 32 | slot`, or `EMPTY`.
+    entries: Vec<u64>,
+    /// `entries.len() - 1`.
+    mask: usize,
+    /// Number of live entries.
+    len: usize,
+}
+
+/// The 32-bit hash of a key. Deterministic: the engine reads no randomness.
+#[inline]
+fn hash(owner: u32, client_order_id: u64) -> u32 {
+    let key = client_order_id ^ u64::from(owner).rotate_left(29);
+    let mixed = (key ^ (key >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // Multiplicative hashing: the high bits depend on every input bit.
+    (mixed >> 32) as u32
+}
+
+impl OrderIndex {
+    /// An index that holds `capacity` orders without reallocating.
+    pub(crate) fn new(capacity: u32) -> OrderIndex {
+        let size = (capacity as usize * 2).next_power_of_two().max(2);
+        OrderIndex {
+            entries: vec![EMPTY; size],
+            mask: size - 1,
+            len: 0,
+        }
+    }
+
+    /// Position and slot of a live key.
+    #[inline]
+    fn find(&self, orders: &[Order], owner: u32, client_order_id: u64) -> Option<(usize, u32)> {
+        let tag = hash(owner, client_order_id);
+        let mut position = tag as usize & self.mask;
+        loop {
+            let entry = self.entries[position];
+            if entry == EMPTY {
+                return None;
+            }
+            let slot = entry as u32;
+            if (entry >> 32) as u32 == tag {
+                let order = &orders[slot as usize];
+                if order.owner == owner && order.client_order_id.0 == client_order_id {
+                    return Some((position, slot));
+                }
+            }
+            position = (position + 1) & self.mask;
+        }
+    }
+
+    /// Slot of a live order.
+    #[inline]
+    pub(crate) fn get(&self, orders: &[Order], owner: u32, client_order_id: u64) -> Option<u32> {
+        self.find(orders, owner, client_order_id)
+            .map(|(_, slot)| slot)
+    }
+
+    /// Whether a live order has this key.
+    #[inline]
+    pub(crate) fn contains(&self, orders: &[Order], owner: u32, client_order_id: u64) -> bool {
+        self.find(orders, owner, client_order_id).is_some()
+    }
+
+    /// Adds a key that is not live (the caller checked).
+    #[inline]
+    pub(crate) fn insert(&mut self, owner: u32, client_order_id: u64, slot: u32) {
+        assert!(self.len < self.entries.len() / 2 + 1, "index over capacity");
+        let tag = hash(owner, client_order_id);
+        let mut position = tag as usize & self.mask;
+        while self.entries[position] != EMPTY {
+            position = (position + 1) & self.mask;
+        }
+        self.entries[position] = u64::from(tag) << 32 | u64::from(slot);
+        self.len += 1;
+    }
+
+    /// Removes a live key; `orders` must still hold the order under that key.
+    #[inline]
+    pub(crate) fn remove(&mut self, orders: &[Order], owner: u32, client_order_id: u64) {
+        let (position, _) = self
+            .find(orders, owner, client_order_id)
+            .expect("index missing a live order");
+        self.remove_at(position);
+    }
+
+    /// Empties `position` and shifts later entries of its probe run back.
+    #[inline]
+    fn remove_at(&mut self, position: usize) {
+        let mut hole = position;
+        let mut probe = position;
+        loop {
+            probe = (probe + 1) & self.mask;
+            let entry = self.entries[probe];
+            if entry == EMPTY {
+                break;
+            }
+            let home = (entry >> 32) as usize & self.mask;
+            // The entry may fill the hole if the hole lies on its probe path [home, probe).
+            if probe.wrapping_sub(home) & self.mask >= probe.wrapping_sub(hole) & self.mask {
+                self.entries[hole] = entry;
+                hole = probe;
+            }
+        }
+        self.entries[hole] = EMPTY;
+        self.len -= 1;
+    }
+
+    /// Number of keys.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slab::Slab;
+    use crate::types::{ClientOrderId, OrderRef, Side};
+
+    fn order(owner: u32, client_order_id: u64) -> Order {
+        Order {
+            order_ref: OrderRef(1),
+            client_order_id: ClientOrderId(client_order_id),
+            leaves: 1,
+            price: 1,
+            prev: 0,
+            next: 0,
+            owner,
+            account: 0,
+            instrument: 0,
+            level: 0,
+            side: Side::Buy,
+            hidden: false,
+            post_only: false,
+            live: true,
+        }
+    }
+
+    #[test]
+    fn distinguishes_owner_and_id() {
+        let mut slab = Slab::new(8);
+        let mut index = OrderIndex::new(8);
+        let a = slab.alloc(order(1, 2)).unwrap();
+        let b = slab.alloc(order(2, 1)).unwrap();
+        index.insert(1, 2, a);
+        index.insert(2, 1, b);
+        assert_eq!(index.get(&slab.orders, 1, 2), Some(a));
+        assert_eq!(index.get(&slab.orders, 2, 1), Some(b));
+        assert_eq!(index.get(&slab.orders, 1, 1), None);
+        index.remove(&slab.orders, 1, 2);
+        assert!(!index.contains(&slab.orders, 1, 2));
+        assert_eq!(index.get(&slab.orders, 2, 1), Some(b));
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn churn_matches_a_naive_map() {
+        // A tiny table forces long probe runs and wrap-around shifts.
+        let capacity = 64u32;
+        let mut slab = Slab::new(capacity);
+        let mut index = OrderIndex::new(capacity);
+        let mut naive = std::collections::HashMap::new();
+        let mut state = 0x1234_5678_9abc_def1u64;
+        for _ in 0..50_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let key = ((state >> 40) as u32 % 3, state % 200);
+            match naive.get(&key).copied() {
+                Some(slot) => {
+                    assert_eq!(index.get(&slab.orders, key.0, key.1), Some(slot));
+                    index.remove(&slab.orders, key.0, key.1);
+                    slab.free(slot);
+                    naive.remove(&key);
+                }
+                None => {
+                    assert_eq!(index.get(&slab.orders, key.0, key.1), None);
+                    if let Some(slot) = slab.alloc(order(key.0, key.1)) {
+                        index.insert(key.0, key.1, slot);
+                        naive.insert(key, slot);
+                    }
+                }
+            }
+            assert_eq!(index.len(), naive.len());
+        }
+        for (&(owner, id), &slot) in &naive {
+            assert_eq!(index.get(&slab.orders, owner, id), Some(slot));
+        }
+    }
+}
