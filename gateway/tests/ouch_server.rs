@@ -224,3 +224,54 @@ fn sigterm_sends_end_of_session_and_exits_zero() {
     }
     assert!(saw_end, "End of Session before the close");
 }
+
+#[test]
+fn throttle_rejects_excess_then_disconnects_sustained_abuse() {
+    // throttled.toml: 20 orders/s per session, burst 5.
+    let server = TestServer::start_with(&support::fixture("throttled.toml"), &[]);
+    let (mut client, _) = SoupClient::login_ok(server.ouch, DEMO_USERS[0].0, DEMO_USERS[0].1);
+    for index in 0..15 {
+        client.limit(&format!("T{index}"), b'B', 1, "AAPL", P100 - 10 * CENT);
+    }
+    let (mut accepted, mut rejected) = (0, 0);
+    for _ in 0..15 {
+        match client.recv_ouch() {
+            Ouch::Accepted { .. } => accepted += 1,
+            Ouch::Rejected { reason: b'O', .. } => rejected += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(accepted >= 5, "the burst is allowed ({accepted} accepted)");
+    assert!(rejected >= 5, "the excess is rejected, not dropped ({rejected} rejected)");
+    assert_eq!(accepted + rejected, 15, "every order answered");
+
+    for index in 0..60 {
+        client.limit(&format!("U{index}"), b'B', 1, "AAPL", P100 - 10 * CENT);
+    }
+    assert!(client.closed_within(Duration::from_secs(10)), "sustained excess gets the session logged out");
+}
+
+#[test]
+fn slow_consumer_is_disconnected_and_others_unaffected() {
+    // slow.toml: 64 KiB outbound bound per session.
+    let server = TestServer::start_with(&support::fixture("slow.toml"), &[]);
+    let (mut slow, _) = SoupClient::login_ok(server.ouch, DEMO_USERS[0].0, DEMO_USERS[0].1);
+    let mut writer = slow.try_clone_writer();
+    let flood = std::thread::spawn(move || {
+        // IOC orders on an empty book: two replies each, nothing rests.
+        let mut sent = 0;
+        for index in 0..60_000u32 {
+            if !writer.enter_ok(&format!("F{index}"), b'B', 1, "MSFT", 90 * 10_000, 0, b'Y', 0) {
+                break;
+            }
+            sent += 1;
+        }
+        sent
+    });
+    // Never read: the server must give up on this session.
+    let _ = flood.join();
+    let (mut good, _) = SoupClient::login_ok(server.ouch, DEMO_USERS[1].0, DEMO_USERS[1].1);
+    good.limit("G1", b'B', 100, "AAPL", P100);
+    assert!(matches!(good.recv_ouch(), Ouch::Accepted { .. }), "other sessions keep working");
+    assert!(slow.closed_within(Duration::from_secs(30)), "the slow consumer was disconnected");
+}

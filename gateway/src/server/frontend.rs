@@ -124,10 +124,10 @@ impl Agent for GatewayAgent {
             agent: "gateway".to_string(),
             latencies: vec![stats.read_to_write.clone(), stats.engine_to_write.clone()],
             counters: vec![
-                ("gateway.messages_in", stats.messages_in),
-                ("gateway.messages_out", stats.messages_out),
-                ("gateway.slow_consumers", stats.slow_consumers),
-                ("gateway.protocol_errors", stats.protocol_errors),
+                ("messages_in", stats.messages_in),
+                ("messages_out", stats.messages_out),
+                ("slow_consumers", stats.slow_consumers),
+                ("protocol_errors", stats.protocol_errors),
             ],
         }]
     }

@@ -66,10 +66,15 @@ pub fn default_config() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml")
 }
 
+/// A test config: the default one with every instrument at 100.00 ±50%.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
 impl TestServer {
-    /// Starts `rtes` on the default config with ephemeral ports.
+    /// Starts `rtes` on the test config with ephemeral ports.
     pub fn start() -> TestServer {
-        TestServer::start_with(&default_config(), &[])
+        TestServer::start_with(&fixture("test.toml"), &[])
     }
 
     /// Starts `rtes` with a config file and extra arguments.
@@ -95,8 +100,8 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(text) = std::fs::read_to_string(&ports_file) {
-                if let Some(port) = json_number(&text, "ouch") {
-                    server.ouch = SocketAddr::from(([127, 0, 0, 1], port as u16));
+                if let Some(address) = json_address(&text, "ouch") {
+                    server.ouch = address;
                     return server;
                 }
             }
@@ -133,13 +138,12 @@ impl Drop for TestServer {
     }
 }
 
-/// Reads `"key": number` out of a flat JSON object.
-fn json_number(text: &str, key: &str) -> Option<u64> {
-    let pattern = format!("\"{key}\"");
+/// Reads `"key":"address"` out of the flat JSON object `rtes` writes.
+fn json_address(text: &str, key: &str) -> Option<SocketAddr> {
+    let pattern = format!("\"{key}\":\"");
     let start = text.find(&pattern)? + pattern.len();
-    let rest = text[start..].trim_start().strip_prefix(':')?.trim_start();
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
+    let end = start + text[start..].find('"')?;
+    text[start..end].parse().ok()
 }
 
 /// A SoupBinTCP packet as received.
@@ -291,6 +295,32 @@ impl SoupClient {
         self.stream.write_all(bytes).expect("write");
     }
 
+    /// A second handle on the same socket for writing from another thread.
+    pub fn try_clone_writer(&self) -> SoupClient {
+        SoupClient {
+            stream: self.stream.try_clone().expect("clone socket"),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Like [`SoupClient::enter`], but false instead of a panic when the
+    /// server has closed the connection.
+    #[allow(clippy::too_many_arguments)]
+    pub fn enter_ok(
+        &mut self,
+        token: &str,
+        side: u8,
+        shares: u32,
+        stock: &str,
+        price: u32,
+        tif: u32,
+        display: u8,
+        min_qty: u32,
+    ) -> bool {
+        let frame = enter_frame(token, side, shares, stock, price, tif, display, min_qty);
+        self.stream.write_all(&frame).is_ok()
+    }
+
     /// Sends one SoupBinTCP packet.
     pub fn send_packet(&mut self, kind: u8, payload: &[u8]) {
         let mut frame = Vec::with_capacity(3 + payload.len());
@@ -323,30 +353,14 @@ impl SoupClient {
         display: u8,
         min_qty: u32,
     ) {
-        let mut m = Vec::with_capacity(49);
-        m.push(b'O');
-        m.extend_from_slice(&pad::<14>(token));
-        m.push(side);
-        m.extend_from_slice(&shares.to_be_bytes());
-        m.extend_from_slice(&pad::<8>(stock));
-        m.extend_from_slice(&price.to_be_bytes());
-        m.extend_from_slice(&tif.to_be_bytes());
-        m.extend_from_slice(b"TEST");
-        m.push(display);
-        m.push(b'A');
-        m.push(b'N');
-        m.extend_from_slice(&min_qty.to_be_bytes());
-        m.push(b'N');
-        m.push(b'R');
-        assert_eq!(m.len(), 49);
-        self.send_packet(b'U', &m);
+        let frame = enter_frame(token, side, shares, stock, price, tif, display, min_qty);
+        self.send_raw(&frame);
     }
 
     /// A displayed day limit order.
     pub fn limit(&mut self, token: &str, side: u8, shares: u32, stock: &str, price: u32) {
         self.enter(token, side, shares, stock, price, 99_999, b'Y', 0);
     }
-
     /// OUCH Replace Order.
     pub fn replace(&mut self, token: &str, new_token: &str, shares: u32, price: u32) {
         let mut m = Vec::with_capacity(47);
@@ -438,6 +452,39 @@ impl SoupClient {
         }
         false
     }
+}
+
+/// A SoupBinTCP Unsequenced Data packet carrying an OUCH Enter Order.
+#[allow(clippy::too_many_arguments)]
+fn enter_frame(
+    token: &str,
+    side: u8,
+    shares: u32,
+    stock: &str,
+    price: u32,
+    tif: u32,
+    display: u8,
+    min_qty: u32,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(52);
+    m.extend_from_slice(&50u16.to_be_bytes());
+    m.push(b'U');
+    m.push(b'O');
+    m.extend_from_slice(&pad::<14>(token));
+    m.push(side);
+    m.extend_from_slice(&shares.to_be_bytes());
+    m.extend_from_slice(&pad::<8>(stock));
+    m.extend_from_slice(&price.to_be_bytes());
+    m.extend_from_slice(&tif.to_be_bytes());
+    m.extend_from_slice(b"TEST");
+    m.push(display);
+    m.push(b'A');
+    m.push(b'N');
+    m.extend_from_slice(&min_qty.to_be_bytes());
+    m.push(b'N');
+    m.push(b'R');
+    assert_eq!(m.len(), 52);
+    m
 }
 
 fn parse_packet(body: &[u8]) -> Packet {
