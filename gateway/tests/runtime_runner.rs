@@ -317,8 +317,7 @@ fn pipeline_with_a_bad_core_fails_before_binding() {
         &shutdown,
         |_| panic!("nothing may be reported as bound"),
     )
-    .err()
-    .expect("core 100000 does not exist");
+    .expect_err("core 100000 does not exist");
     assert!(error.to_string().contains("rtes-engine"), "{error}");
     assert!(!frontend.bound);
 }
