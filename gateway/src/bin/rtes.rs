@@ -50,7 +50,7 @@ enum Command {
 #[derive(Args, Debug)]
 struct ServeArgs {
     /// Configuration file (default: config/default.toml).
-    #[arg(long, global = true)]
+    #[arg(long)]
     config: Option<PathBuf>,
     /// Threading mode: shared or dedicated.
     #[arg(long)]

@@ -47,6 +47,9 @@ pub enum RuntimeError {
         /// Thread name.
         thread: String,
     },
+    /// The engine rejected its configuration.
+    #[error("engine: {0}")]
+    Engine(String),
     /// The network front end failed to bind or build its agents.
     #[error("front end: {0}")]
     Frontend(String),

@@ -163,7 +163,7 @@ pub fn run_server<F: Frontend, D: FeedStage>(
     on_bound: impl FnOnce(&BoundPorts),
 ) -> Result<ShutdownReport, RuntimeError> {
     let engine = Engine::new(settings.engine.clone())
-        .map_err(|error| RuntimeError::Frontend(format!("engine configuration: {error}")))?;
+        .map_err(|error| RuntimeError::Engine(error.to_string()))?;
     run_pipeline(settings, engine, frontend, feed, shutdown, on_bound)
 }
 
