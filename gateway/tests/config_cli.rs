@@ -89,4 +89,14 @@ fn bad_serve_flags_fail_with_a_message() {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("runtime.threads"), "{stderr}");
+
+    // A core that does not exist fails before anything starts.
+    let output = rtes()
+        .args(["--threads", "dedicated", "--pin", "engine=100000"])
+        .args(["--ouch-port", "0", "--log-level", "error"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("cannot pin to core 100000"), "{stderr}");
 }
