@@ -51,7 +51,7 @@ enum Command {
 #[derive(Args, Debug)]
 struct ServeArgs {
     /// Configuration file (default: config/default.toml).
-    #[arg(long, global = true)]
+    #[arg(long)]
     config: Option<PathBuf>,
     /// Threading mode: shared or dedicated.
     #[arg(long)]
@@ -181,7 +181,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         let line = ports.to_json_line();
         println!("{line}");
         if let Some(file) = &args.ports_file {
-            if let Err(error) = std::fs::write(file, format!("{line}\n")) {
+            if let Err(error) = write_atomically(file, &format!("{line}\n")) {
                 ports_error = Some(anyhow::anyhow!("writing {}: {error}", file.display()));
                 shutdown.store(true, Ordering::Release);
             }
@@ -197,6 +197,15 @@ fn serve(args: ServeArgs) -> Result<()> {
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// Writes via a temporary file and a rename, so a reader polling for the
+/// file never sees it half written.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
 }
 
 fn init_logging(level: &str) -> Result<()> {

@@ -34,6 +34,13 @@ pub trait Agent {
         false
     }
 
+    /// False while the agent holds output that waits for room downstream;
+    /// after stop the runner keeps calling `do_work` (bounded) until it is
+    /// true, so a shutdown does not strand staged events.
+    fn is_drained(&self) -> bool {
+        true
+    }
+
     /// Latency histograms and counters, taken once after `on_close`.
     fn stats(&mut self) -> Vec<AgentStats> {
         Vec::new()
@@ -55,6 +62,9 @@ impl<A: Agent + ?Sized> Agent for Box<A> {
     }
     fn park(&mut self, timeout: Duration) -> bool {
         (**self).park(timeout)
+    }
+    fn is_drained(&self) -> bool {
+        (**self).is_drained()
     }
     fn stats(&mut self) -> Vec<AgentStats> {
         (**self).stats()
@@ -119,6 +129,10 @@ impl Agent for CompositeAgent {
     /// all agents already applied by the idler).
     fn park(&mut self, timeout: Duration) -> bool {
         self.agents.iter_mut().any(|agent| agent.park(timeout))
+    }
+
+    fn is_drained(&self) -> bool {
+        self.agents.iter().all(|agent| agent.is_drained())
     }
 
     fn stats(&mut self) -> Vec<AgentStats> {

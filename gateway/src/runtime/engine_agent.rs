@@ -173,6 +173,10 @@ impl<M: StateMachine, C: Clock> Agent for EngineAgent<M, C> {
         work
     }
 
+    fn is_drained(&self) -> bool {
+        self.outputs.staged.is_empty()
+    }
+
     fn stats(&mut self) -> Vec<AgentStats> {
         let counters = &self.outputs.counters;
         vec![AgentStats {

@@ -48,6 +48,16 @@ pub fn ring<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 }
 
 /// The two ends one gateway thread owns.
+///
+/// Contract for the gateway agent:
+/// - when `commands` is full, keep the command (push hands it back), stop
+///   reading sockets, and retry next round: never drop, never block;
+/// - always drain `reports`, even while `commands` is full; otherwise the
+///   gateway waits on the engine and the engine on the gateway;
+/// - stamp `InboundCommand::ingress_ns` with [`super::MonotonicClock`] when
+///   the bytes are read, and record `engine->gateway` (now − `engine_ns`)
+///   and `end-to-end` (now − `ingress_ns`) at egress with a
+///   [`super::LatencyRecorder`], returned from [`super::Agent::stats`].
 pub struct GatewayRings {
     /// This gateway thread's index.
     pub gateway_id: GatewayId,

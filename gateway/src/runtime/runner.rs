@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Most rounds of draining after stop: an agent whose input never runs dry
-/// (a peer still producing) cannot hold shutdown hostage.
+/// (a peer still producing) or whose output never drains (a peer that
+/// stopped reading) cannot hold shutdown hostage.
 const DRAIN_ROUNDS_MAX: usize = 1_000_000;
 
 /// Why a runner could not start or ended badly.
@@ -47,6 +48,9 @@ pub enum RuntimeError {
         /// Thread name.
         thread: String,
     },
+    /// The engine rejected its configuration.
+    #[error("engine: {0}")]
+    Engine(String),
     /// The network front end failed to bind or build its agents.
     #[error("front end: {0}")]
     Frontend(String),
@@ -176,7 +180,11 @@ pub fn run_agent(agent: &mut dyn Agent, idle: IdleStrategy, stop: &AtomicBool) {
     }
     for _ in 0..DRAIN_ROUNDS_MAX {
         if agent.do_work() == 0 {
-            break;
+            if agent.is_drained() {
+                break;
+            }
+            // Output waits for a downstream thread that is still running.
+            std::thread::yield_now();
         }
     }
     agent.on_close();

@@ -162,8 +162,10 @@ pub fn run_server<F: Frontend, D: FeedStage>(
     shutdown: &AtomicBool,
     on_bound: impl FnOnce(&BoundPorts),
 ) -> Result<ShutdownReport, RuntimeError> {
+    // Pins first: a bad core must fail before the engine allocates its tables.
+    check_pins(&thread_plan(settings, frontend.gateway_threads(settings)))?;
     let engine = Engine::new(settings.engine.clone())
-        .map_err(|error| RuntimeError::Frontend(format!("engine configuration: {error}")))?;
+        .map_err(|error| RuntimeError::Engine(error.to_string()))?;
     run_pipeline(settings, engine, frontend, feed, shutdown, on_bound)
 }
 
@@ -186,11 +188,7 @@ where
 {
     let gateway_count = frontend.gateway_threads(settings);
     let threads = thread_plan(settings, gateway_count);
-    for (name, thread) in &threads {
-        if let Some(core) = thread.core {
-            check_core(name, core)?;
-        }
-    }
+    check_pins(&threads)?;
     let stage_error = |error: StageError| RuntimeError::Frontend(error.to_string());
     let mut ports = BoundPorts::default();
     frontend.bind(settings, &mut ports).map_err(stage_error)?;
@@ -237,6 +235,15 @@ fn thread_plan(settings: &Settings, gateway_count: usize) -> Vec<(String, Thread
     plan.push(("rtes-engine".to_string(), runtime.engine));
     plan.push(("rtes-mdfeed".to_string(), runtime.mdfeed));
     plan
+}
+
+fn check_pins(threads: &[(String, ThreadSettings)]) -> Result<(), RuntimeError> {
+    for (name, thread) in threads {
+        if let Some(core) = thread.core {
+            check_core(name, core)?;
+        }
+    }
+    Ok(())
 }
 
 type Runner = AgentRunner<Box<dyn Agent + Send>>;
