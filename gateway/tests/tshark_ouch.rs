@@ -15,7 +15,12 @@ const P100: u32 = 1_000_000;
 
 /// Finds tshark, installing it with apt when it is missing and we may.
 fn tshark_available() -> bool {
-    let present = || Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success());
+    let present = || {
+        Command::new("tshark")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if present() {
         return true;
     }
@@ -50,7 +55,11 @@ impl Capture {
             }
         });
         match ready_rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(_) => Some(Capture { child }),
+            Ok(_) => {
+                // "Capturing on" comes slightly before the filter is live.
+                std::thread::sleep(Duration::from_millis(700));
+                Some(Capture { child })
+            }
             Err(_) => {
                 let _ = child.kill();
                 None
@@ -60,7 +69,9 @@ impl Capture {
 
     fn stop(mut self) {
         std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -85,13 +96,31 @@ fn decode(pcap: &Path, port: u16, filter: &str, fields: &[&str]) -> Vec<Vec<Stri
     command
         .arg("-r")
         .arg(pcap)
-        .args(["-d", &format!("tcp.port=={port},soupbintcp"), "-Y", filter, "-T", "fields"])
-        .args(["-E", "occurrence=a", "-E", "aggregator=|", "-E", "separator=\t"]);
+        .args([
+            "-d",
+            &format!("tcp.port=={port},soupbintcp"),
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+        ])
+        .args([
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=|",
+            "-E",
+            "separator=\t",
+        ]);
     for field in fields {
         command.args(["-e", field]);
     }
     let output = command.output().expect("run tshark -r");
-    assert!(output.status.success(), "tshark -r failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "tshark -r failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| line.split('\t').map(str::to_string).collect())
@@ -102,7 +131,13 @@ fn decode(pcap: &Path, port: u16, filter: &str, fields: &[&str]) -> Vec<Vec<Stri
 fn all_values(rows: &[Vec<String>], column: usize) -> Vec<String> {
     rows.iter()
         .filter_map(|row| row.get(column))
-        .flat_map(|cell| cell.split('|').filter(|v| !v.is_empty()).map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|cell| {
+            // Character fields print quoted ('A'); strip the quotes.
+            cell.split('|')
+                .filter(|v| !v.is_empty())
+                .map(|v| v.trim_matches('\'').to_string())
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -123,47 +158,110 @@ fn tshark_decodes_every_packet_of_a_session() {
     let (mut seller, _) = SoupClient::login_ok(server.ouch, DEMO_USERS[1].0, DEMO_USERS[1].1);
     let (mut buyer, _) = SoupClient::login_ok(server.ouch, DEMO_USERS[2].0, DEMO_USERS[2].1);
     seller.limit("SELL1", b'S', 300, "AAPL", P100);
-    let Ouch::Accepted { order_ref, .. } = seller.recv_ouch() else { panic!("Accepted") };
+    let Ouch::Accepted { order_ref, .. } = seller.recv_ouch() else {
+        panic!("Accepted")
+    };
     buyer.limit("BUY1", b'B', 100, "AAPL", P100);
     assert!(matches!(buyer.recv_ouch(), Ouch::Accepted { .. }));
-    let Ouch::Executed { match_number, .. } = buyer.recv_ouch() else { panic!("Executed") };
+    let Ouch::Executed { match_number, .. } = buyer.recv_ouch() else {
+        panic!("Executed")
+    };
     assert!(matches!(seller.recv_ouch(), Ouch::Executed { .. }));
     seller.cancel("SELL1", 0);
-    assert!(matches!(seller.recv_ouch(), Ouch::Canceled { shares: 200, .. }));
+    assert!(matches!(
+        seller.recv_ouch(),
+        Ouch::Canceled { shares: 200, .. }
+    ));
     capture.stop();
 
-    let malformed = decode(&pcap, port, "_ws.malformed || _ws.expert.severity >= error", &["frame.number"]);
-    assert!(malformed.is_empty(), "tshark found malformed packets: {malformed:?}");
+    let malformed = decode(
+        &pcap,
+        port,
+        "_ws.malformed || _ws.expert.severity >= error",
+        &["frame.number"],
+    );
+    assert!(
+        malformed.is_empty(),
+        "tshark found malformed packets: {malformed:?}"
+    );
 
     let rows = decode(
         &pcap,
         port,
         "soupbintcp",
-        &["soupbintcp.packet_type", "soupbintcp.username", "ouch.packet_type", "ouch.order_token",
-          "ouch.shares", "ouch.stock", "ouch.price", "ouch.order_reference_number",
-          "ouch.match_number", "ouch.decrement_shares", "ouch.executed_shares"],
+        &[
+            "soupbintcp.packet_type",
+            "soupbintcp.username",
+            "ouch.packet_type",
+            "ouch.order_token",
+            "ouch.shares",
+            "ouch.stock",
+            "ouch.price",
+            "ouch.order_reference_number",
+            "ouch.match_number",
+            "ouch.decrement_shares",
+            "ouch.executed_shares",
+        ],
     );
     let soup_types = all_values(&rows, 0);
     for expected in ["L", "A", "U", "S"] {
-        assert!(soup_types.iter().any(|t| t == expected), "no SoupBinTCP {expected} in {soup_types:?}");
+        assert!(
+            soup_types.iter().any(|t| t == expected),
+            "no SoupBinTCP {expected} in {soup_types:?}"
+        );
     }
     let usernames = all_values(&rows, 1);
-    assert!(usernames.iter().any(|u| u.trim() == DEMO_USERS[1].0), "usernames {usernames:?}");
+    for user in [DEMO_USERS[1].0, DEMO_USERS[2].0] {
+        assert!(
+            usernames.iter().any(|u| u.trim() == user),
+            "usernames {usernames:?} lack {user}"
+        );
+    }
     let ouch_types = all_values(&rows, 2);
     for expected in ["O", "A", "E", "X", "C"] {
-        assert!(ouch_types.iter().any(|t| t == expected), "no OUCH {expected} in {ouch_types:?}");
+        assert!(
+            ouch_types.iter().any(|t| t == expected),
+            "no OUCH {expected} in {ouch_types:?}"
+        );
     }
-    let tokens: Vec<String> = all_values(&rows, 3).iter().map(|t| t.trim().to_string()).collect();
-    assert!(tokens.contains(&"SELL1".to_string()) && tokens.contains(&"BUY1".to_string()), "tokens {tokens:?}");
+    let tokens: Vec<String> = all_values(&rows, 3)
+        .iter()
+        .map(|t| t.trim().to_string())
+        .collect();
+    assert!(
+        tokens.contains(&"SELL1".to_string()) && tokens.contains(&"BUY1".to_string()),
+        "tokens {tokens:?}"
+    );
     let stocks = all_values(&rows, 5);
-    assert!(stocks.iter().all(|s| s.trim() == "AAPL"), "stocks {stocks:?}");
+    assert!(
+        stocks.iter().all(|s| s.trim() == "AAPL"),
+        "stocks {stocks:?}"
+    );
     let prices = all_values(&rows, 6);
-    assert!(prices.iter().any(|p| p == &P100.to_string()), "prices {prices:?}");
+    assert!(
+        prices.iter().any(|p| p == &P100.to_string()),
+        "prices {prices:?}"
+    );
     let refs = all_values(&rows, 7);
-    assert!(refs.contains(&order_ref.to_string()), "order refs {refs:?} lack {order_ref}");
+    assert!(
+        refs.contains(&order_ref.to_string()),
+        "order refs {refs:?} lack {order_ref}"
+    );
     let matches = all_values(&rows, 8);
-    assert_eq!(matches, vec![match_number.to_string(); 2], "both Executed carry the match number");
-    assert_eq!(all_values(&rows, 9), vec!["200".to_string()], "decrement shares");
-    assert_eq!(all_values(&rows, 10), vec!["100".to_string(); 2], "executed shares");
+    assert_eq!(
+        matches,
+        vec![match_number.to_string(); 2],
+        "both Executed carry the match number"
+    );
+    assert_eq!(
+        all_values(&rows, 9),
+        vec!["200".to_string()],
+        "decrement shares"
+    );
+    assert_eq!(
+        all_values(&rows, 10),
+        vec!["100".to_string(); 2],
+        "executed shares"
+    );
     let _ = std::fs::remove_file(&pcap);
 }

@@ -189,8 +189,14 @@ fn serve(args: ServeArgs) -> Result<()> {
         tracing::info!(ports = %line, "running; Ctrl-C to stop");
     };
     // The network gateway plugs in here as a `Frontend` (see runtime::server).
-    let report = run_server(&settings, OuchFrontend::default(), CountingFeed, &shutdown, on_bound)
-        .context("running the server")?;
+    let report = run_server(
+        &settings,
+        OuchFrontend::default(),
+        CountingFeed,
+        &shutdown,
+        on_bound,
+    )
+    .context("running the server")?;
     print!("{}", report.render());
     tracing::info!("stopped");
     match ports_error {

@@ -61,7 +61,13 @@ mod tests {
         let first = clock.now_ns();
         let second = clock.now_ns();
         assert!(second >= first);
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
-        assert!(wall.abs_diff(clock.venue_ns(second)) < 1_000_000_000, "venue time drifted");
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        assert!(
+            wall.abs_diff(clock.venue_ns(second)) < 1_000_000_000,
+            "venue time drifted"
+        );
     }
 }

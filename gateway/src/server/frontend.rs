@@ -87,7 +87,12 @@ impl Frontend for OuchFrontend {
             return Err("the OUCH listener was not bound".into());
         };
         config.gateway_id = rings.gateway_id;
-        Ok(GatewayAgent::with_listener(config, listener, rings.commands, rings.reports)?)
+        Ok(GatewayAgent::with_listener(
+            config,
+            listener,
+            rings.commands,
+            rings.reports,
+        )?)
     }
 }
 

@@ -29,13 +29,13 @@ use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token as PollToken};
 use rtes_engine::{Command, InstrumentId, OwnerId};
 
+use crate::config::credentials::Login;
 use crate::runtime::records::{GatewayId, InboundCommand, OutboundReport};
 use crate::runtime::LatencyRecorder;
 use crate::soupbin;
 use clock::Clock;
 use connection::{CloseReason, Connection, LoginState};
 use session::UserSession;
-use crate::config::credentials::Login;
 use throttle::Throttle;
 
 const LISTENER: PollToken = PollToken(usize::MAX - 1);
@@ -240,7 +240,11 @@ impl GatewayAgent {
         let mut work = self.drain_reports();
         work += self.retry_deferred();
         work += self.resume_paused();
-        let timeout = if work > 0 { Some(Duration::ZERO) } else { poll_timeout };
+        let timeout = if work > 0 {
+            Some(Duration::ZERO)
+        } else {
+            poll_timeout
+        };
         work += self.poll_sockets(timeout);
         work += self.flush_dirty();
         let now = self.clock.now_ns();
@@ -280,8 +284,7 @@ impl GatewayAgent {
             let user = &mut self.users[user_index];
             self.scratch.clear();
             let now = self.clock.now_ns();
-            if !ouch_bridge::encode_report(&outbound.report, user, instruments, &mut self.scratch)
-            {
+            if !ouch_bridge::encode_report(&outbound.report, user, instruments, &mut self.scratch) {
                 continue;
             }
             let is_ack = ouch_bridge::is_ack(&outbound.report);
@@ -344,7 +347,9 @@ impl GatewayAgent {
             while connection.send_cursor <= store.len()
                 && connection.pending_write() < self.config.max_outbound_bytes / 2
             {
-                let message = store.get(connection.send_cursor).expect("cursor within store");
+                let message = store
+                    .get(connection.send_cursor)
+                    .expect("cursor within store");
                 wire_out::sequenced(&mut connection.write_buffer, message);
                 connection.send_cursor += 1;
             }
@@ -402,8 +407,11 @@ impl GatewayAgent {
         let mut ready: [(usize, bool, bool); 1024] = [(0, false, false); 1024];
         let mut count = 0;
         for event in self.events.iter() {
-            ready[count] = (event.token().0, event.is_readable() || event.is_read_closed(),
-                event.is_writable() || event.is_error());
+            ready[count] = (
+                event.token().0,
+                event.is_readable() || event.is_read_closed(),
+                event.is_writable() || event.is_error(),
+            );
             count += 1;
         }
         for &(token, readable, writable) in &ready[..count] {
@@ -431,9 +439,11 @@ impl GatewayAgent {
                         continue;
                     };
                     let _ = stream.set_nodelay(true);
-                    if let Err(error) =
-                        self.poll.registry().register(&mut stream, PollToken(index), Interest::READABLE)
-                    {
+                    if let Err(error) = self.poll.registry().register(
+                        &mut stream,
+                        PollToken(index),
+                        Interest::READABLE,
+                    ) {
                         tracing::warn!(%peer, %error, "register failed");
                         self.free_connections.push(index);
                         continue;
@@ -586,7 +596,10 @@ impl GatewayAgent {
                 self.close(index, CloseReason::Logout);
             }
             (LoginState::LoggedIn(_), other) => {
-                let what = format!("unexpected packet type {:?} after login", other.packet_type() as char);
+                let what = format!(
+                    "unexpected packet type {:?} after login",
+                    other.packet_type() as char
+                );
                 self.protocol_error(index, &what);
             }
         }
@@ -610,30 +623,54 @@ impl GatewayAgent {
             agent.mark_dirty(index);
         };
         let Some(&user_index) = self.user_by_name.get(login.username()) else {
-            reject(self, soupbin::LoginRejectReason::NotAuthorized, "unknown user");
+            reject(
+                self,
+                soupbin::LoginRejectReason::NotAuthorized,
+                "unknown user",
+            );
             return;
         };
         if !self.users[user_index].check_password(login.password()) {
-            reject(self, soupbin::LoginRejectReason::NotAuthorized, "bad password");
+            reject(
+                self,
+                soupbin::LoginRejectReason::NotAuthorized,
+                "bad password",
+            );
             return;
         }
         let session = login.requested_session();
         if !session.is_empty() && session != self.config.session_name.as_bytes() {
-            reject(self, soupbin::LoginRejectReason::SessionNotAvailable, "unknown session");
+            reject(
+                self,
+                soupbin::LoginRejectReason::SessionNotAvailable,
+                "unknown session",
+            );
             return;
         }
         if self.users[user_index].connection.is_some() {
-            reject(self, soupbin::LoginRejectReason::SessionNotAvailable, "user already logged in");
+            reject(
+                self,
+                soupbin::LoginRejectReason::SessionNotAvailable,
+                "user already logged in",
+            );
             return;
         }
         let Ok(requested) = login.requested_sequence_number() else {
-            reject(self, soupbin::LoginRejectReason::NotAuthorized, "bad requested sequence number");
+            reject(
+                self,
+                soupbin::LoginRejectReason::NotAuthorized,
+                "bad requested sequence number",
+            );
             return;
         };
         let user = &mut self.users[user_index];
         let next = user.store.next_sequence();
         // 0 = start from the most recent; past the end = live only.
-        let start = if requested == 0 || requested > next { next } else { requested };
+        let start = if requested == 0 || requested > next {
+            next
+        } else {
+            requested
+        };
         user.connection = Some(index);
         let username = user.config.username.clone();
         let Some(connection) = self.connections[index].as_mut() else {

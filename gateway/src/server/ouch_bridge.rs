@@ -14,14 +14,14 @@ use super::session::{OrderInfo, UserSession};
 use super::WireInstrument;
 use crate::ouch::convert::{
     cancel_order_to_engine, cancel_reason_to_ouch, enter_order_to_engine, liquidity_to_ouch,
-    price_to_wire, reject_reason_to_ouch, replace_order_to_engine, timestamp_to_ouch,
-    EntryContext, ReplaceContext, WireTick,
+    price_to_wire, reject_reason_to_ouch, replace_order_to_engine, timestamp_to_ouch, EntryContext,
+    ReplaceContext, WireTick,
 };
 use crate::ouch::wire::{EnterOrderRecord, ReplaceOrderRecord};
 use crate::ouch::{
-    self, Accepted, AcceptedOrder, BboWeightIndicator, CancelReject, Canceled, Capacity,
-    CrossType, Display, Executed, InboundMessage, IntermarketSweep, OrderState, OuchMessage,
-    RejectReason, Rejected, Replaced, Side,
+    self, Accepted, AcceptedOrder, BboWeightIndicator, CancelReject, Canceled, Capacity, CrossType,
+    Display, Executed, InboundMessage, IntermarketSweep, OrderState, OuchMessage, RejectReason,
+    Rejected, Replaced, Side,
 };
 use crate::soupbin::ascii::Alpha;
 
@@ -54,9 +54,15 @@ pub fn decode_inbound(
             Inbound::Malformed("unknown OUCH message type")
         }
         Err(_) => Inbound::Malformed("OUCH message of the wrong length"),
-        Ok(InboundMessage::EnterOrder(record)) => {
-            enter(record, user, symbols, instruments, now_ns, venue_ns, scratch)
-        }
+        Ok(InboundMessage::EnterOrder(record)) => enter(
+            record,
+            user,
+            symbols,
+            instruments,
+            now_ns,
+            venue_ns,
+            scratch,
+        ),
         Ok(InboundMessage::ReplaceOrder(record)) => {
             replace(record, user, instruments, now_ns, venue_ns, scratch)
         }
@@ -110,7 +116,12 @@ fn enter(
         return Inbound::Reply;
     }
     let Some(&instrument) = symbols.get(&record.stock) else {
-        reject(record.order_token, RejectReason::InvalidStock, venue_ns, scratch);
+        reject(
+            record.order_token,
+            RejectReason::InvalidStock,
+            venue_ns,
+            scratch,
+        );
         return Inbound::Reply;
     };
     let info = OrderInfo {
@@ -166,7 +177,9 @@ fn replace(
         reject(replacement_token, RejectReason::Other, venue_ns, scratch);
         return Inbound::Reply;
     }
-    let original = *user.order(existing).expect("registered tokens have order info");
+    let original = *user
+        .order(existing)
+        .expect("registered tokens have order info");
     let info = OrderInfo {
         token: replacement_token,
         price: record.price.get(),
@@ -206,7 +219,13 @@ pub fn is_ack(report: &Report) -> bool {
             | ReportKind::Rejected { .. }
             | ReportKind::Replaced { .. }
             | ReportKind::CancelRejected { .. }
-    ) || matches!(report.kind, ReportKind::Canceled { reason: rtes_engine::CancelReason::User, .. })
+    ) || matches!(
+        report.kind,
+        ReportKind::Canceled {
+            reason: rtes_engine::CancelReason::User,
+            ..
+        }
+    )
 }
 
 fn encode<M: OuchMessage>(message: &M, out: &mut Vec<u8>) {
@@ -241,7 +260,11 @@ fn accepted_order(
             .unwrap_or(IntermarketSweep::NotEligible),
         minimum_quantity: info.min_qty,
         cross_type: CrossType::from_byte(info.cross_type).unwrap_or(CrossType::NoCross),
-        order_state: if live { OrderState::Live } else { OrderState::Dead },
+        order_state: if live {
+            OrderState::Live
+        } else {
+            OrderState::Dead
+        },
         bbo_weight_indicator: BboWeightIndicator::Unspecified,
     }
 }
@@ -268,8 +291,14 @@ pub fn encode_report(
     };
     match report.kind {
         ReportKind::Accepted { order_ref, order } => {
-            let mut accepted =
-                accepted_order(&info, timestamp_ns, order.qty.0, info.price, order_ref.0, true);
+            let mut accepted = accepted_order(
+                &info,
+                timestamp_ns,
+                order.qty.0,
+                info.price,
+                order_ref.0,
+                true,
+            );
             accepted.stock = stock_of(instruments, order.instrument);
             encode(&Accepted(accepted), out);
         }
@@ -327,7 +356,8 @@ pub fn encode_report(
             };
             let wire_price = price_to_wire(price, tick_of(instruments, instrument))
                 .expect("engine prices lie inside the configured band");
-            let mut order = accepted_order(&info, timestamp_ns, qty.0, wire_price, order_ref.0, true);
+            let mut order =
+                accepted_order(&info, timestamp_ns, qty.0, wire_price, order_ref.0, true);
             order.stock = stock_of(instruments, instrument);
             encode(
                 &Replaced {
@@ -342,9 +372,12 @@ pub fn encode_report(
                 .order_mut(report.client_order_id)
                 .and_then(|order| order.pending_replacement.take());
             match pending.and_then(|replacement| user.order(replacement).copied()) {
-                Some(replacement) => {
-                    reject(replacement.token, reject_reason_to_ouch(reason), report.ts.0, out)
-                }
+                Some(replacement) => reject(
+                    replacement.token,
+                    reject_reason_to_ouch(reason),
+                    report.ts.0,
+                    out,
+                ),
                 None => encode(
                     &CancelReject {
                         timestamp_ns,

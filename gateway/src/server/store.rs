@@ -49,7 +49,10 @@ impl SequencedStore {
 
     /// Appends one message and returns its sequence number.
     pub fn append(&mut self, message: &[u8]) -> u64 {
-        assert!(message.len() <= u16::MAX as usize, "sequenced message too long");
+        assert!(
+            message.len() <= u16::MAX as usize,
+            "sequenced message too long"
+        );
         let needs_chunk = match self.chunks.last() {
             Some(chunk) => chunk.len() + message.len() > CHUNK_BYTES,
             None => true,
@@ -87,14 +90,20 @@ mod tests {
         let mut store = SequencedStore::new();
         assert_eq!(store.next_sequence(), 1);
         let message = vec![7u8; 60_000];
-        for expected in 1..=40u64 {
-            assert_eq!(store.append(&message[..(expected as usize * 1_000)]), expected);
+        for expected in 1..=60u64 {
+            assert_eq!(
+                store.append(&message[..(expected as usize * 1_000)]),
+                expected
+            );
         }
         assert!(store.chunks.len() > 1, "test must cross a chunk boundary");
-        for sequence in 1..=40u64 {
-            assert_eq!(store.get(sequence).unwrap().len(), sequence as usize * 1_000);
+        for sequence in 1..=60u64 {
+            assert_eq!(
+                store.get(sequence).unwrap().len(),
+                sequence as usize * 1_000
+            );
         }
         assert!(store.get(0).is_none());
-        assert!(store.get(41).is_none());
+        assert!(store.get(61).is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! Appends outbound SoupBinTCP packets to a connection's write buffer.
 
-use crate::soupbin::{LoginRejectReason, Packet, HEADER_LEN};
 use crate::soupbin::wire::{LoginAcceptedRecord, LoginRejectedRecord};
+use crate::soupbin::{LoginRejectReason, Packet, HEADER_LEN};
 
 /// Appends `packet` to `out` (a staging array keeps this allocation-free
 /// while `out` has capacity).
@@ -19,8 +19,10 @@ pub fn sequenced(out: &mut Vec<u8>, message: &[u8]) {
     out.extend_from_slice(&length.to_be_bytes());
     out.push(b'S');
     out.extend_from_slice(message);
-    debug_assert!(HEADER_LEN == 3);
 }
+
+// `sequenced` writes the 3-byte header by hand.
+const _: () = assert!(HEADER_LEN == 3);
 
 /// Login Accepted.
 pub fn login_accepted(out: &mut Vec<u8>, session: &[u8], next_sequence: u64) {

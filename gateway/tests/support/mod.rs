@@ -68,7 +68,9 @@ pub fn default_config() -> PathBuf {
 
 /// A test config: the default one with every instrument at 100.00 ±50%.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 impl TestServer {
@@ -108,7 +110,10 @@ impl TestServer {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("rtes exited early: {status}");
             }
-            assert!(Instant::now() < deadline, "rtes did not write its ports file");
+            assert!(
+                Instant::now() < deadline,
+                "rtes did not write its ports file"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -189,7 +194,11 @@ pub enum Ouch {
         previous_token: String,
     },
     /// 'C'
-    Canceled { token: String, shares: u32, reason: u8 },
+    Canceled {
+        token: String,
+        shares: u32,
+        reason: u8,
+    },
     /// 'E'
     Executed {
         token: String,
@@ -444,7 +453,9 @@ impl SoupClient {
         while Instant::now() < deadline {
             if self.recv_any(Duration::from_millis(200)).is_none() {
                 let mut probe = [0u8; 1];
-                self.stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+                self.stream
+                    .set_read_timeout(Some(Duration::from_millis(50)))
+                    .unwrap();
                 if let Ok(0) = self.stream.read(&mut probe) {
                     return true;
                 }
