@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token as PollToken};
-use rtes_engine::{Command, InstrumentId, OwnerId};
+use rtes_engine::{Command, InstrumentId};
 
 use crate::config::credentials::Login;
 use crate::runtime::records::{GatewayId, InboundCommand, OutboundReport};
@@ -121,7 +121,8 @@ pub struct GatewayAgent {
     free_connections: Vec<usize>,
     users: Vec<UserSession>,
     user_by_name: HashMap<Vec<u8>, usize>,
-    user_by_owner: HashMap<OwnerId, usize>,
+    /// `OwnerId` → index in `users` (owners are small dense integers).
+    user_by_owner: Vec<Option<usize>>,
     symbols: HashMap<[u8; 8], InstrumentId>,
     commands: rtrb::Producer<InboundCommand>,
     reports: rtrb::Consumer<OutboundReport>,
@@ -184,11 +185,11 @@ impl GatewayAgent {
             .enumerate()
             .map(|(index, user)| (user.config.username.as_bytes().to_vec(), index))
             .collect();
-        let user_by_owner = users
-            .iter()
-            .enumerate()
-            .map(|(index, user)| (user.config.owner, index))
-            .collect();
+        let owners = users.iter().map(|user| user.config.owner.0 as usize + 1).max().unwrap_or(0);
+        let mut user_by_owner = vec![None; owners];
+        for (index, user) in users.iter().enumerate() {
+            user_by_owner[user.config.owner.0 as usize] = Some(index);
+        }
         let symbols = config
             .instruments
             .iter()
@@ -276,7 +277,8 @@ impl GatewayAgent {
                 break;
             };
             handled += 1;
-            let Some(&user_index) = self.user_by_owner.get(&outbound.report.owner) else {
+            let owner = outbound.report.owner.0 as usize;
+            let Some(&Some(user_index)) = self.user_by_owner.get(owner) else {
                 tracing::error!(owner = outbound.report.owner.0, "report for unknown owner");
                 continue;
             };
