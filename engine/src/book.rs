@@ -229,6 +229,10 @@ pub(crate) struct Book {
     pub(crate) max_qty: u64,
     /// Trading state.
     pub(crate) state: TradingState,
+    /// The book may be crossed although it is in `Continuous`: it entered
+    /// `Continuous` from `Closed`, where the contract runs no uncross, so a
+    /// book crossed in pre-open stays crossed. Cleared by the next uncross.
+    pub(crate) may_be_crossed: bool,
     /// Bids.
     pub(crate) bids: SideBook,
     /// Offers.
@@ -258,6 +262,7 @@ impl Book {
             min_qty,
             max_qty,
             state,
+            may_be_crossed: false,
             bids: SideBook::new(Side::Buy, level_count),
             asks: SideBook::new(Side::Sell, level_count),
         }

@@ -741,6 +741,9 @@ impl Engine {
             return;
         }
         book.state = state;
+        if state == TradingState::Continuous && previous == TradingState::Closed {
+            book.may_be_crossed = true;
+        }
         self.market(sink, instrument.0, MarketEventKind::TradingState { state });
         let reopening = matches!(previous, TradingState::PreOpen | TradingState::Halted);
         if state == TradingState::Continuous && reopening {

@@ -29,7 +29,11 @@ pub(crate) fn validate(engine: &Engine) {
             );
         }
         let (bid, ask) = (book.bids.best, book.asks.best);
-        if book.state == TradingState::Continuous && bid != NIL && ask != NIL {
+        if book.state == TradingState::Continuous
+            && !book.may_be_crossed
+            && bid != NIL
+            && ask != NIL
+        {
             assert!(
                 bid < ask,
                 "instrument {instrument}: book crossed at rest in Continuous"
