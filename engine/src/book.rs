@@ -171,6 +171,45 @@ impl SideBook {
     }
 }
 
+/// Divisibility by a fixed lot size with one multiply instead of a
+/// division (Granlund–Montgomery): `n` is a multiple of `lot = odd × 2^k`
+/// iff `rotate_right(n × odd⁻¹ mod 2^64, k) <= u64::MAX / lot`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LotCheck {
+    /// Multiplicative inverse of the lot's odd part modulo 2^64.
+    inverse: u64,
+    /// Power of two in the lot.
+    shift: u32,
+    /// `u64::MAX / lot`.
+    limit: u64,
+}
+
+impl LotCheck {
+    /// The check for a lot size (`lot > 0`).
+    pub(crate) fn new(lot: u64) -> LotCheck {
+        assert!(lot > 0, "lot size must be positive");
+        let shift = lot.trailing_zeros();
+        let odd = lot >> shift;
+        // Newton's iteration doubles the correct low bits each step: 3 → 96.
+        let mut inverse = odd;
+        for _ in 0..5 {
+            inverse = inverse.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inverse)));
+        }
+        debug_assert_eq!(odd.wrapping_mul(inverse), 1);
+        LotCheck {
+            inverse,
+            shift,
+            limit: u64::MAX / lot,
+        }
+    }
+
+    /// Whether `qty` is a multiple of the lot.
+    #[inline]
+    pub(crate) fn divides(&self, qty: u64) -> bool {
+        qty.wrapping_mul(self.inverse).rotate_right(self.shift) <= self.limit
+    }
+}
+
 /// One instrument: static limits copied for locality, state and both sides.
 #[derive(Debug)]
 pub(crate) struct Book {
@@ -182,14 +221,18 @@ pub(crate) struct Book {
     pub(crate) reference: i64,
     /// Tick size in wire-price units.
     pub(crate) tick_size: i64,
-    /// Lot size.
-    pub(crate) lot_size: u64,
+    /// Lot size divisibility check.
+    pub(crate) lot: LotCheck,
     /// Instrument minimum order quantity.
     pub(crate) min_qty: u64,
     /// Instrument maximum order quantity.
     pub(crate) max_qty: u64,
     /// Trading state.
     pub(crate) state: TradingState,
+    /// The book may be crossed although it is in `Continuous`: it entered
+    /// `Continuous` from `Closed`, where the contract runs no uncross, so a
+    /// book crossed in pre-open stays crossed. Cleared by the next uncross.
+    pub(crate) may_be_crossed: bool,
     /// Bids.
     pub(crate) bids: SideBook,
     /// Offers.
@@ -215,10 +258,11 @@ impl Book {
             band_high,
             reference,
             tick_size,
-            lot_size,
+            lot: LotCheck::new(lot_size),
             min_qty,
             max_qty,
             state,
+            may_be_crossed: false,
             bids: SideBook::new(Side::Buy, level_count),
             asks: SideBook::new(Side::Sell, level_count),
         }
@@ -333,6 +377,42 @@ mod tests {
         bids.remove(&mut orders, 3);
         assert_eq!(bids.best, NIL);
         bids.occupied.validate();
+    }
+
+    #[test]
+    fn lot_check_agrees_with_remainder() {
+        for lot in [
+            1u64,
+            2,
+            3,
+            5,
+            7,
+            10,
+            64,
+            96,
+            100,
+            1_000,
+            12_345,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            let check = LotCheck::new(lot);
+            let mut state = lot ^ 0x9e37_79b9_7f4a_7c15;
+            for i in 0..2_000u64 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                for qty in [
+                    i,
+                    i.wrapping_mul(lot),
+                    state,
+                    state - state % lot,
+                    u64::MAX - i,
+                ] {
+                    assert_eq!(check.divides(qty), qty % lot == 0, "lot {lot} qty {qty}");
+                }
+            }
+        }
     }
 
     #[test]

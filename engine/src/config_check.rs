@@ -15,10 +15,11 @@ fn invalid(what: String, why: &str) -> ConfigError {
 
 /// Checks every item; the error names the first bad one.
 pub(crate) fn check(config: &EngineConfig) -> Result<(), ConfigError> {
-    if config.max_resting_orders == 0 || config.max_resting_orders == u32::MAX {
+    // The order index keeps 32-bit hash tags for a table of twice the capacity.
+    if config.max_resting_orders == 0 || config.max_resting_orders > 1 << 31 {
         return Err(invalid(
             "max_resting_orders".into(),
-            "must be between 1 and 2^32 - 2",
+            "must be between 1 and 2^31",
         ));
     }
     if config.instruments.len() > u32::MAX as usize {

@@ -62,6 +62,8 @@ pub struct Engine {
     pub(crate) next_order_ref: u64,
     /// Next match number to hand out.
     pub(crate) next_match_number: u64,
+    /// Mass-cancel work list, `(order_ref, slot)`; capacity for every slot.
+    pub(crate) scratch: Vec<(u64, u32)>,
 }
 
 impl Engine {
@@ -103,6 +105,7 @@ impl Engine {
             ts: TimestampNs(0),
             next_order_ref: 1,
             next_match_number: 1,
+            scratch: Vec::with_capacity(capacity as usize),
         })
     }
 
@@ -565,7 +568,6 @@ impl Engine {
             .risk
             .exposure_mut(order.account, instrument)
             .open_mut(order.side) -= order.leaves;
-        self.lists.unlink(slot, order.account, order.owner);
         let level = book.level_of(replace.price.0);
         let marketable = book.state == TradingState::Continuous
             && book.is_marketable(order.side, Some(replace.price.0));
@@ -621,6 +623,7 @@ impl Engine {
             }
         } else {
             // Filled or cancelled by STP while off the book: it just goes.
+            self.lists.unlink(slot, order.account, order.owner);
             self.index.remove(
                 &self.slab.orders,
                 order.owner,
@@ -661,19 +664,19 @@ impl Engine {
             };
             return self.report(sink, owner.0, ClientOrderId(0), kind);
         }
-        let mut count = 0u32;
+        let mut victims = std::mem::take(&mut self.scratch);
         let mut slot = self.lists.account_head(account);
         while slot != NIL {
-            let next = self.lists.account_next(slot);
-            let on_instrument = mass
-                .instrument
-                .is_none_or_matches(self.slab.get(slot).instrument);
-            if on_instrument {
-                self.cancel_resting_fully(slot, CancelReason::MassCancel, sink);
-                count += 1;
+            let order = self.slab.get(slot);
+            if mass.instrument.is_none_or_matches(order.instrument) {
+                victims.push((order.order_ref.0, slot));
             }
-            slot = next;
+            slot = self.lists.account_next(slot);
         }
+        self.cancel_in_reference_order(&mut victims, CancelReason::MassCancel, sink);
+        let count = victims.len() as u32;
+        victims.clear();
+        self.scratch = victims;
         self.report(
             sink,
             owner.0,
@@ -684,20 +687,38 @@ impl Engine {
 
     /// Contract "cancel-owner-orders".
     fn cancel_owner_orders(&mut self, owner: OwnerId, sink: &mut impl EventSink) {
-        let mut count = 0u32;
+        let mut victims = std::mem::take(&mut self.scratch);
         let mut slot = self.lists.owner_head(owner.0);
         while slot != NIL {
-            let next = self.lists.owner_next(slot);
-            self.cancel_resting_fully(slot, CancelReason::Disconnect, sink);
-            count += 1;
-            slot = next;
+            victims.push((self.slab.get(slot).order_ref.0, slot));
+            slot = self.lists.owner_next(slot);
         }
+        self.cancel_in_reference_order(&mut victims, CancelReason::Disconnect, sink);
+        let count = victims.len() as u32;
+        victims.clear();
+        self.scratch = victims;
         self.report(
             sink,
             owner.0,
             ClientOrderId(0),
             ReportKind::MassCanceled { count },
         );
+    }
+
+    /// Cancels `(order_ref, slot)` pairs in ascending reference order. The
+    /// lists are in resting order, not reference order (a replace that
+    /// loses priority keeps its list place, which saves list work on the
+    /// hot path), so they are sorted here, in place.
+    fn cancel_in_reference_order(
+        &mut self,
+        victims: &mut [(u64, u32)],
+        reason: CancelReason,
+        sink: &mut impl EventSink,
+    ) {
+        victims.sort_unstable();
+        for &(_, slot) in victims.iter() {
+            self.cancel_resting_fully(slot, reason, sink);
+        }
     }
 
     /// Contract "Trading state".
@@ -720,6 +741,9 @@ impl Engine {
             return;
         }
         book.state = state;
+        if state == TradingState::Continuous && previous == TradingState::Closed {
+            book.may_be_crossed = true;
+        }
         self.market(sink, instrument.0, MarketEventKind::TradingState { state });
         let reopening = matches!(previous, TradingState::PreOpen | TradingState::Halted);
         if state == TradingState::Continuous && reopening {

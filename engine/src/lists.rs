@@ -1,10 +1,10 @@
-//! Per-account and per-owner lists of resting orders in ascending
-//! `OrderRef` order, so mass cancels visit exactly the orders they cancel,
-//! in the contract's order, without sorting or allocating.
+//! Per-account and per-owner lists of resting orders, so mass cancels
+//! visit exactly the orders they cancel without scanning the slab.
 //!
-//! Orders join at the tail when they rest; an order only ever rests with a
-//! reference larger than every resting one (new orders and priority-losing
-//! replacements get fresh references), so tail insertion keeps the order.
+//! An order joins when it first rests and leaves when it dies; a replace
+//! keeps its place (touching the lists on every replace would cost three
+//! cache lines on the hottest path), so the lists are not in reference
+//! order and mass cancels sort what they collect.
 
 use crate::slab::NIL;
 

@@ -258,6 +258,7 @@ impl Engine {
         self.index
             .insert(taker.owner, taker.client_order_id.0, slot);
         self.risk.open_orders[taker.account as usize] += 1;
+        self.lists.push_back(slot, taker.account, taker.owner);
         self.rest_slot(slot);
         if !hidden {
             let kind = MarketEventKind::Add {
@@ -270,15 +271,14 @@ impl Engine {
         }
     }
 
-    /// Puts an indexed, counted slot at the back of its level and its
-    /// account/owner lists, and adds its leaves to the open quantity.
+    /// Puts an indexed, counted, listed slot at the back of its level and
+    /// adds its leaves to the open quantity.
     #[inline]
     pub(crate) fn rest_slot(&mut self, slot: u32) {
         let order = *self.slab.get(slot);
         self.books[order.instrument as usize]
             .side_mut(order.side)
             .push_back(&mut self.slab.orders, slot);
-        self.lists.push_back(slot, order.account, order.owner);
         *self
             .risk
             .exposure_mut(order.account, order.instrument)

@@ -115,7 +115,7 @@ pub(crate) struct RiskOrder {
 /// for zero by the caller's reason order: zero is `InvalidQuantity` too.
 #[inline]
 pub(crate) fn check_quantity(book: &Book, qty: u64) -> Result<(), RejectReason> {
-    if qty == 0 || !qty.is_multiple_of(book.lot_size) {
+    if qty == 0 || !book.lot.divides(qty) {
         return Err(RejectReason::InvalidQuantity);
     }
     if qty < book.min_qty {
@@ -138,22 +138,30 @@ pub(crate) fn check_account_limits(
     if order.qty > limits.max_order_qty {
         return Err(RejectReason::RiskMaxOrderQty);
     }
-    let notional_price = order.price.unwrap_or(book.reference);
-    let notional = (notional_price as u128)
-        .checked_mul(book.tick_size as u128)
-        .and_then(|per_share| per_share.checked_mul(u128::from(order.qty)));
-    // An overflowing notional is certainly above any u128 limit.
-    match notional {
-        Some(value) if value <= limits.max_notional => {}
-        _ => return Err(RejectReason::RiskMaxNotional),
+    // Limit prices passed the band check and the reference is in the band,
+    // so the notional price is positive.
+    let notional_price = order.price.unwrap_or(book.reference) as u64;
+    if notional(notional_price, book.tick_size as u64, order.qty) > limits.max_notional {
+        return Err(RejectReason::RiskMaxNotional);
     }
     if let Some(price) = order.price {
-        let distance = (i128::from(price) - i128::from(book.reference)).abs();
-        if distance * 10_000 > i128::from(limits.price_collar_bps) * i128::from(book.reference) {
+        let distance = u128::from(price.abs_diff(book.reference));
+        let allowed = u128::from(limits.price_collar_bps) * book.reference as u128;
+        if distance * 10_000 > allowed {
             return Err(RejectReason::RiskPriceCollar);
         }
     }
     Ok(())
+}
+
+/// `price × tick_size × qty`, saturating at `u128::MAX` (above any limit).
+#[inline]
+fn notional(price: u64, tick_size: u64, qty: u64) -> u128 {
+    match price.checked_mul(tick_size) {
+        // A u64 × u64 product always fits in u128: one widening multiply.
+        Some(per_share) => u128::from(per_share) * u128::from(qty),
+        None => (u128::from(price) * u128::from(tick_size)).saturating_mul(u128::from(qty)),
+    }
 }
 
 /// The position check of contract step 8 (after the open-order count).
@@ -219,6 +227,13 @@ mod tests {
             Err(RejectReason::QuantityAboveMaximum)
         );
         assert_eq!(check_quantity(&book(), 10), Ok(()));
+    }
+
+    #[test]
+    fn notional_saturates_instead_of_overflowing() {
+        assert_eq!(notional(100, 100, 5), 50_000);
+        assert_eq!(notional(u64::MAX, 2, 3), u128::from(u64::MAX) * 6);
+        assert_eq!(notional(u64::MAX, u64::MAX, u64::MAX), u128::MAX);
     }
 
     #[test]

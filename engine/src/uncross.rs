@@ -86,6 +86,8 @@ pub(crate) fn select_cross(book: &Book) -> Option<CrossChoice> {
 impl Engine {
     /// Runs the uncross on one instrument.
     pub(crate) fn uncross(&mut self, instrument: u32, sink: &mut impl EventSink) {
+        // Max-exec selection leaves no crossing pair behind (see the tests).
+        self.books[instrument as usize].may_be_crossed = false;
         let Some(choice) = select_cross(&self.books[instrument as usize]) else {
             return;
         };

@@ -155,9 +155,10 @@ fn random_command(rng: &mut Rng, ts: u64) -> Command {
     } else if roll < 994 {
         CommandKind::CancelOwnerOrders
     } else {
-        let state = match rng.below(4) {
+        let state = match rng.below(6) {
             0 => TradingState::PreOpen,
             1 => TradingState::Halted,
+            2 => TradingState::Closed,
             _ => TradingState::Continuous,
         };
         CommandKind::SetTradingState { instrument, state }

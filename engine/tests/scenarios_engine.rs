@@ -1477,3 +1477,51 @@ fn state_hash_is_deterministic_and_tracks_state() {
     h.cancel(1, 1, 5);
     assert_ne!(one, h.engine.state_hash());
 }
+
+#[test]
+fn pre_open_to_closed_to_continuous_runs_no_uncross() {
+    let mut h = Harness::new();
+    h.order(1, on(PRE, limit(1, OFF_A, Buy, 102, 10)));
+    h.order(2, on(PRE, limit(1, OFF_B, Sell, 99, 10)));
+    h.set_state(PRE, TradingState::Closed);
+    assert_eq!(
+        h.set_state(PRE, TradingState::Continuous),
+        vec![Ev::Market(
+            PRE,
+            MarketEventKind::TradingState {
+                state: TradingState::Continuous
+            }
+        )],
+        "the contract uncrosses only when coming from pre-open or halted"
+    );
+    assert_eq!(h.book(PRE, Buy), vec![(1, 102, 10)]);
+    assert_eq!(h.book(PRE, Sell), vec![(2, 99, 10)]);
+    // An incoming order still takes the best opposite price.
+    let sell = on(PRE, ioc(limit(2, OFF_B, Sell, 101, 5)));
+    let events = h.order(2, sell);
+    assert_eq!(
+        events[1],
+        Ev::Market(
+            PRE,
+            MarketEventKind::Execute {
+                order_ref: OrderRef(1),
+                qty: Qty(5),
+                match_number: MatchNumber(1)
+            }
+        )
+    );
+    // Halting and reopening runs the uncross that clears the crossing.
+    h.set_state(PRE, TradingState::Halted);
+    let events = h.set_state(PRE, TradingState::Continuous);
+    assert_eq!(
+        events.last(),
+        Some(&Ev::Market(
+            PRE,
+            MarketEventKind::CrossTrade {
+                qty: Qty(5),
+                price: Price(99),
+                match_number: MatchNumber(3)
+            }
+        ))
+    );
+}
