@@ -132,6 +132,8 @@ pub struct GatewayAgent {
     dirty: Vec<usize>,
     /// Connections that stopped reading because the command ring was full.
     paused: Vec<usize>,
+    /// Spare list swapped with `paused` while resuming.
+    paused_spare: Vec<usize>,
     clock: Clock,
     next_timer_ns: u64,
     stats: GatewayStats,
@@ -216,6 +218,7 @@ impl GatewayAgent {
             deferred_commands: Vec::with_capacity(64),
             dirty: Vec::with_capacity(max_connections),
             paused: Vec::with_capacity(max_connections),
+            paused_spare: Vec::with_capacity(max_connections),
             clock: Clock::new(),
             next_timer_ns: 0,
             stats: GatewayStats::new(),
@@ -469,17 +472,16 @@ impl GatewayAgent {
         }
     }
 
-    /// Reads and decodes until `WouldBlock`, or until the command ring is too
-    /// full to take another buffer's worth of commands.
+    /// Reads one buffer's worth and decodes it. A read that did not fill the
+    /// buffer took everything the socket had (later data raises a new
+    /// edge-triggered event); a full read may have left more, so the
+    /// connection is queued to continue next round. One buffer per round
+    /// keeps a bursting client from queueing thousands of commands ahead of
+    /// the engine (and of other clients) in shared mode.
     fn read_connection(&mut self, index: usize) {
         loop {
             if self.commands.slots() < ring_reserve(READ_CAPACITY) {
-                if let Some(connection) = self.connections[index].as_mut() {
-                    if !connection.input_paused {
-                        connection.input_paused = true;
-                        self.paused.push(index);
-                    }
-                }
+                self.pause_input(index);
                 return;
             }
             let Some(connection) = self.connections[index].as_mut() else {
@@ -488,15 +490,20 @@ impl GatewayAgent {
             if connection.closing.is_some() {
                 return;
             }
+            let room = connection.read_buffer.len() - connection.read_len;
             match connection.read_some() {
                 Ok(0) => {
                     self.close(index, CloseReason::PeerClosed);
                     return;
                 }
-                Ok(_) => {
+                Ok(read) => {
                     let now = self.clock.now_ns();
                     connection.last_receive_ns = now;
                     self.decode_input(index, now);
+                    if read == room {
+                        self.pause_input(index);
+                    }
+                    return;
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -511,13 +518,25 @@ impl GatewayAgent {
         }
     }
 
+    /// Queues a connection whose socket may still hold input for the next round.
+    fn pause_input(&mut self, index: usize) {
+        if let Some(connection) = self.connections[index].as_mut() {
+            if !connection.input_paused {
+                connection.input_paused = true;
+                self.paused.push(index);
+            }
+        }
+    }
+
     fn resume_paused(&mut self) -> usize {
         if self.paused.is_empty() || self.commands.slots() < ring_reserve(READ_CAPACITY) {
             return 0;
         }
-        let paused = std::mem::take(&mut self.paused);
-        let resumed = paused.len();
-        for &index in &paused {
+        // Swap with a preallocated spare: reading may pause connections again.
+        std::mem::swap(&mut self.paused, &mut self.paused_spare);
+        let resumed = self.paused_spare.len();
+        for position in 0..resumed {
+            let index = self.paused_spare[position];
             if let Some(connection) = self.connections[index].as_mut() {
                 connection.input_paused = false;
                 let now = self.clock.now_ns();
@@ -525,11 +544,7 @@ impl GatewayAgent {
             }
             self.read_connection(index);
         }
-        let mut paused = paused;
-        paused.clear();
-        if self.paused.is_empty() {
-            self.paused = paused;
-        }
+        self.paused_spare.clear();
         resumed
     }
 
@@ -820,6 +835,7 @@ impl GatewayAgent {
         }
         self.dirty.retain(|&dirty| dirty != index);
         self.paused.retain(|&paused| paused != index);
+        self.paused_spare.retain(|&paused| paused != index);
         self.free_connections.push(index);
     }
 }
