@@ -438,3 +438,19 @@ fn slow_consumer_is_disconnected_and_others_unaffected() {
         "the slow consumer was disconnected"
     );
 }
+
+#[test]
+fn port_in_use_is_a_clear_error_before_serving() {
+    let server = TestServer::start();
+    let port = server.ouch.port().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rtes"))
+        .args(["--config"])
+        .arg(support::fixture("test.toml"))
+        .args(["--ouch-port", &port])
+        .output()
+        .expect("run rtes");
+    assert!(!output.status.success(), "a second server on the same port must fail");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ouch.listen") && stderr.contains("in use"), "stderr: {stderr}");
+    assert!(output.stdout.is_empty(), "nothing announced as listening");
+}
