@@ -449,8 +449,14 @@ fn port_in_use_is_a_clear_error_before_serving() {
         .args(["--ouch-port", &port])
         .output()
         .expect("run rtes");
-    assert!(!output.status.success(), "a second server on the same port must fail");
+    assert!(
+        !output.status.success(),
+        "a second server on the same port must fail"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("ouch.listen") && stderr.contains("in use"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("ouch.listen") && stderr.contains("in use"),
+        "stderr: {stderr}"
+    );
     assert!(output.stdout.is_empty(), "nothing announced as listening");
 }

@@ -134,6 +134,8 @@ pub struct GatewayAgent {
     paused: Vec<usize>,
     /// Spare list swapped with `paused` while resuming.
     paused_spare: Vec<usize>,
+    /// (ingress, engine apply) times of the acks queued this round.
+    ack_stamps: Vec<(u64, u64)>,
     clock: Clock,
     next_timer_ns: u64,
     stats: GatewayStats,
@@ -187,7 +189,11 @@ impl GatewayAgent {
             .enumerate()
             .map(|(index, user)| (user.config.username.as_bytes().to_vec(), index))
             .collect();
-        let owners = users.iter().map(|user| user.config.owner.0 as usize + 1).max().unwrap_or(0);
+        let owners = users
+            .iter()
+            .map(|user| user.config.owner.0 as usize + 1)
+            .max()
+            .unwrap_or(0);
         let mut user_by_owner = vec![None; owners];
         for (index, user) in users.iter().enumerate() {
             user_by_owner[user.config.owner.0 as usize] = Some(index);
@@ -219,6 +225,7 @@ impl GatewayAgent {
             dirty: Vec::with_capacity(max_connections),
             paused: Vec::with_capacity(max_connections),
             paused_spare: Vec::with_capacity(max_connections),
+            ack_stamps: Vec::with_capacity(REPORT_BATCH),
             clock: Clock::new(),
             next_timer_ns: 0,
             stats: GatewayStats::new(),
@@ -252,6 +259,7 @@ impl GatewayAgent {
         work += self.poll_sockets(timeout);
         work += self.flush_dirty();
         let now = self.clock.now_ns();
+        self.record_ack_latencies(now);
         if now >= self.next_timer_ns {
             self.next_timer_ns = now + TIMER_PERIOD_NS;
             work += self.check_timers(now);
@@ -275,6 +283,7 @@ impl GatewayAgent {
 
     fn drain_reports(&mut self) -> usize {
         let mut handled = 0;
+        let now = self.clock.now_ns();
         while handled < REPORT_BATCH {
             let Ok(outbound) = self.reports.pop() else {
                 break;
@@ -288,20 +297,30 @@ impl GatewayAgent {
             let instruments = &self.config.instruments;
             let user = &mut self.users[user_index];
             self.scratch.clear();
-            let now = self.clock.now_ns();
             if !ouch_bridge::encode_report(&outbound.report, user, instruments, &mut self.scratch) {
                 continue;
             }
-            let is_ack = ouch_bridge::is_ack(&outbound.report);
-            self.append_sequenced(user_index, now);
-            if is_ack {
-                let read_to_write = now.saturating_sub(outbound.ingress_ns).max(1);
-                let engine_to_write = now.saturating_sub(outbound.engine_ns).max(1);
-                self.stats.read_to_write.record_ns(read_to_write);
-                self.stats.engine_to_write.record_ns(engine_to_write);
+            if ouch_bridge::is_ack(&outbound.report) {
+                self.ack_stamps
+                    .push((outbound.ingress_ns, outbound.engine_ns));
             }
+            self.append_sequenced(user_index, now);
         }
         handled
+    }
+
+    /// Records read→write and engine→write latency of the acks queued this
+    /// round, now that `flush_dirty` has written them to their sockets.
+    fn record_ack_latencies(&mut self, written_ns: u64) {
+        for &(ingress_ns, engine_ns) in &self.ack_stamps {
+            self.stats
+                .read_to_write
+                .record_ns(written_ns.saturating_sub(ingress_ns));
+            self.stats
+                .engine_to_write
+                .record_ns(written_ns.saturating_sub(engine_ns));
+        }
+        self.ack_stamps.clear();
     }
 
     /// Stores `self.scratch` as the user's next sequenced message and queues
