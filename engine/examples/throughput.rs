@@ -365,10 +365,30 @@ fn main() {
         let start = Instant::now();
         overhead.push(start.elapsed().as_nanos() as u32);
     }
+    let mut by_kind: [Vec<u32>; 4] = Default::default();
     for command in &flow {
         let start = Instant::now();
         engine.apply(command, &mut sink);
-        samples.push(start.elapsed().as_nanos() as u32);
+        let nanos = start.elapsed().as_nanos() as u32;
+        samples.push(nanos);
+        let kind = match command.kind {
+            CommandKind::Replace(_) => 0,
+            CommandKind::New(order) if order.time_in_force == TimeInForce::Day => 1,
+            CommandKind::New(_) => 2,
+            _ => 3,
+        };
+        by_kind[kind].push(nanos);
+    }
+    for (name, kind_samples) in ["replace", "new", "ioc", "cancel"]
+        .iter()
+        .zip(by_kind.iter_mut())
+    {
+        kind_samples.sort_unstable();
+        println!(
+            "  {name:>7}: p50 {} p99 {} ns (timer included)",
+            percentile(kind_samples, 0.5),
+            percentile(kind_samples, 0.99)
+        );
     }
     samples.sort_unstable();
     overhead.sort_unstable();
