@@ -37,6 +37,66 @@ pub struct RestingOrder {
 }
 
 /// The matching engine. See `docs/engine-semantics.md`.
+///
+/// ```
+/// use rtes_engine::*;
+///
+/// struct Collect(Vec<String>);
+/// impl EventSink for Collect {
+///     fn report(&mut self, report: &Report) {
+///         self.0.push(format!("{:?}", report.kind));
+///     }
+///     fn market(&mut self, event: &MarketEvent) {
+///         self.0.push(format!("{:?}", event.kind));
+///     }
+/// }
+///
+/// let config = EngineConfig {
+///     instruments: vec![InstrumentConfig {
+///         symbol: "ACME".into(),
+///         tick_size: 100,
+///         lot_size: 1,
+///         min_qty: Qty(1),
+///         max_qty: Qty(1_000_000),
+///         reference_price: Price(100),
+///         band_low: Price(50),
+///         band_high: Price(150),
+///         initial_state: TradingState::Continuous,
+///     }],
+///     accounts: vec![AccountConfig {
+///         name: "A".into(),
+///         max_order_qty: Qty(1_000_000),
+///         max_notional: u128::MAX,
+///         price_collar_bps: 10_000,
+///         max_open_orders: 100,
+///         max_position: 1_000_000,
+///         self_trade_prevention: SelfTradePrevention::Off,
+///     }],
+///     max_resting_orders: 1_000,
+///     max_owners: 4,
+/// };
+/// let mut engine = Engine::new(config).unwrap();
+/// let order = NewOrder {
+///     client_order_id: ClientOrderId(1),
+///     account: AccountId(0),
+///     instrument: InstrumentId(0),
+///     side: Side::Buy,
+///     order_type: OrderType::Limit,
+///     price: Price(99),
+///     qty: Qty(10),
+///     time_in_force: TimeInForce::Day,
+///     min_qty: Qty(0),
+///     post_only: false,
+///     hidden: false,
+/// };
+/// let command = Command { owner: OwnerId(1), ts: TimestampNs(5), kind: CommandKind::New(order) };
+/// let mut sink = Collect(Vec::new());
+/// assert_eq!(engine.apply(&command, &mut sink), SequenceNumber(1));
+/// assert!(sink.0[0].starts_with("Accepted"));
+/// assert!(sink.0[1].starts_with("Add"));
+/// assert_eq!(engine.best_prices(InstrumentId(0)), (Some(Price(99)), None));
+/// engine.validate();
+/// ```
 pub struct Engine {
     /// Instrument configuration, as given.
     pub(crate) instruments: Vec<InstrumentConfig>,
