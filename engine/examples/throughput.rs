@@ -8,7 +8,7 @@
 //! one untimed warm-up of the initial book, then the timed commands.
 //!
 //! ```sh
-//! cargo run -p rtes-engine --release --example throughput -- [commands] [resting]
+//! cargo run -p rtes-engine --release --example throughput -- [commands] [resting] [slab capacity]
 //! ```
 
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ const LEVELS_PER_SIDE: u64 = 250;
 const LOT: u64 = 100;
 const OWNERS: u32 = 16;
 
-fn config() -> EngineConfig {
+fn config(max_resting_orders: u32) -> EngineConfig {
     EngineConfig {
         instruments: vec![InstrumentConfig {
             symbol: "BENCH".into(),
@@ -45,7 +45,7 @@ fn config() -> EngineConfig {
                 self_trade_prevention: SelfTradePrevention::Off,
             })
             .collect(),
-        max_resting_orders: 1 << 16,
+        max_resting_orders,
         max_owners: OWNERS,
     }
 }
@@ -276,9 +276,12 @@ fn main() {
         .next()
         .map_or(4_000_000, |a| a.parse().expect("commands"));
     let resting: usize = args.next().map_or(5_000, |a| a.parse().expect("resting"));
+    let capacity: u32 = args
+        .next()
+        .map_or(1 << 16, |a| a.parse().expect("slab capacity"));
     let mut generator = Generator {
         rng: Rng(0x0123_4567_89ab_cdef),
-        engine: Engine::new(config()).expect("config"),
+        engine: Engine::new(config(capacity)).expect("config"),
         live: Live {
             keys: Vec::new(),
             position: HashMap::new(),
@@ -302,7 +305,7 @@ fn main() {
     }
     let percent = |n: usize| 100.0 * n as f64 / flow.len() as f64;
     println!(
-        "flow: {} commands: replace {:.1}%, new {:.1}%, ioc {:.1}%, cancel {:.1}%; resting at end {}",
+        "flow: {} commands (slab capacity {capacity}): replace {:.1}%, new {:.1}%, ioc {:.1}%, cancel {:.1}%; resting at end {}",
         flow.len(),
         percent(kinds[0]),
         percent(kinds[1]),
@@ -312,7 +315,7 @@ fn main() {
     );
 
     let fresh = |sink: &mut CountingSink| {
-        let mut engine = Engine::new(config()).expect("config");
+        let mut engine = Engine::new(config(capacity)).expect("config");
         for command in &warm_up {
             engine.apply(command, sink);
         }
