@@ -659,6 +659,20 @@ impl Engine {
             );
         }
         self.report_replaced(order, new_ref, replace, sink);
+        self.match_replaced(order, slot, new_ref, replace, sink);
+    }
+
+    /// Replace step 8, marketable: the replacement takes liquidity as an
+    /// incoming Day limit order (no fill condition), then rests or goes.
+    fn match_replaced(
+        &mut self,
+        order: &Order,
+        slot: u32,
+        new_ref: OrderRef,
+        replace: &ReplaceOrder,
+        sink: &mut impl EventSink,
+    ) {
+        let instrument = order.instrument;
         let mut taker = Taker {
             instrument,
             side: order.side,
