@@ -557,10 +557,10 @@ impl Engine {
             let kind = ReportKind::CancelRejected { reason };
             engine.report(sink, owner.0, replace.client_order_id, kind);
         };
-        let Some(slot) = self
+        let found = self
             .index
-            .get(&self.slab.orders, owner.0, replace.client_order_id.0)
-        else {
+            .find(&self.slab.orders, owner.0, replace.client_order_id.0);
+        let Some((position, slot)) = found else {
             return reject(self, sink, RejectReason::UnknownOrder);
         };
         let order = *self.slab.get(slot);
@@ -574,8 +574,8 @@ impl Engine {
             return reject(self, sink, reason);
         }
         if replace.client_order_id != replace.new_client_order_id {
-            self.index
-                .remove(&self.slab.orders, owner.0, replace.client_order_id.0);
+            // Nothing touched the index since the lookup: the position holds.
+            self.index.remove_at(position);
             self.index
                 .insert(owner.0, replace.new_client_order_id.0, slot);
             self.slab.get_mut(slot).client_order_id = replace.new_client_order_id;

@@ -73,7 +73,12 @@ impl OrderIndex {
 
     /// Position and slot of a live key.
     #[inline]
-    fn find(&self, orders: &[Order], owner: u32, client_order_id: u64) -> Option<(usize, u32)> {
+    pub(crate) fn find(
+        &self,
+        orders: &[Order],
+        owner: u32,
+        client_order_id: u64,
+    ) -> Option<(usize, u32)> {
         let tag = hash(owner, client_order_id);
         let mut position = tag as usize & self.mask;
         loop {
@@ -156,7 +161,7 @@ impl OrderIndex {
 
     /// Empties `position` and shifts later entries of its probe run back.
     #[inline]
-    fn remove_at(&mut self, position: usize) {
+    pub(crate) fn remove_at(&mut self, position: usize) {
         let mut hole = position;
         let mut probe = position;
         loop {
