@@ -493,7 +493,7 @@ impl Engine {
     }
 
     /// Replace checks 2, 3 (state, new id).
-    #[inline]
+    #[inline(always)]
     fn check_replace_identity(
         &self,
         owner: OwnerId,
@@ -516,7 +516,7 @@ impl Engine {
     }
 
     /// Replace checks 5, 6 (quantity, band, risk, post-only).
-    #[inline]
+    #[inline(always)]
     fn check_replace_terms(
         &self,
         order: &Order,
