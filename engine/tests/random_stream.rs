@@ -59,7 +59,7 @@ const OWNERS: u64 = 4;
 const CLIENT_IDS: u64 = 3_000;
 const INSTRUMENTS: u32 = 2;
 
-fn config() -> EngineConfig {
+fn config_with(max_resting_orders: u32) -> EngineConfig {
     let instrument = |symbol: &str| InstrumentConfig {
         symbol: symbol.into(),
         tick_size: 100,
@@ -88,7 +88,7 @@ fn config() -> EngineConfig {
             account(SelfTradePrevention::CancelOldest),
             account(SelfTradePrevention::CancelBoth),
         ],
-        max_resting_orders: 4_000,
+        max_resting_orders,
         max_owners: OWNERS as u32,
     }
 }
@@ -170,9 +170,22 @@ fn random_command(rng: &mut Rng, ts: u64) -> Command {
     }
 }
 
+fn config() -> EngineConfig {
+    config_with(4_000)
+}
+
 fn run(seed: u64, commands: usize, validate_every: usize) -> (u64, u64, DigestSink) {
+    run_with(config(), seed, commands, validate_every)
+}
+
+fn run_with(
+    config: EngineConfig,
+    seed: u64,
+    commands: usize,
+    validate_every: usize,
+) -> (u64, u64, DigestSink) {
     let mut rng = Rng(seed);
-    let mut engine = Engine::new(config()).expect("valid config");
+    let mut engine = Engine::new(config).expect("valid config");
     let mut sink = DigestSink::default();
     let mut most_resting = 0;
     for i in 0..commands {
@@ -376,4 +389,23 @@ fn feed_rebuilds_the_displayed_book() {
             shadow.last_match
         );
     }
+}
+
+/// Millions of commands with periodic validation; run with
+/// `cargo test -p rtes-engine --release --test random_stream -- --ignored`.
+#[test]
+#[ignore = "long: run in release"]
+fn long_random_stream() {
+    for seed in [11u64, 12, 13] {
+        let (_, resting, sink) = run(seed, 2_000_000, 5_000);
+        assert!(resting > 200 && sink.fills > 100_000, "seed {seed}");
+    }
+}
+
+#[test]
+fn tiny_slab_keeps_every_invariant_while_full() {
+    // 40 slots for a flow that wants hundreds: BookFull and slot reuse all the time.
+    let (_, resting, sink) = run_with(config_with(40), 5, 20_000, 1);
+    assert_eq!(resting, 40, "the slab fills up");
+    assert!(sink.fills > 1_000);
 }
