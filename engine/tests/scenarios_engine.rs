@@ -1605,10 +1605,7 @@ fn hidden_order_replaced_into_the_market_trades_then_rests_hidden() {
         ],
         "no Delete for the old hidden order, no Add for its hidden remainder"
     );
-    assert_eq!(
-        h.engine.resting_orders(InstrumentId(ACME), Buy)[0].hidden,
-        true
-    );
+    assert!(h.engine.resting_orders(InstrumentId(ACME), Buy)[0].hidden);
     assert_eq!(h.book(ACME, Buy), vec![(3, 101, 20)]);
 }
 
