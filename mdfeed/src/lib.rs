@@ -18,4 +18,6 @@
 pub mod history;
 pub mod itch;
 pub mod moldudp;
+pub mod net;
 pub mod publisher;
+pub mod subscriber;

@@ -1,0 +1,215 @@
+//! The socket side of a subscriber: joins the multicast group on loopback,
+//! feeds packets to a [`SequenceTracker`], asks the re-request server for
+//! what is missing, and applies delivered messages to [`Books`].
+
+use super::{Books, SequenceTracker, TrackerStats};
+use crate::itch::Message;
+use crate::moldudp::{Packet, PAYLOAD_LEN_MAX};
+use crate::net::{multicast_receiver, udp_bound, would_block};
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::time::{Duration, Instant};
+
+/// Where and how to subscribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriberConfig {
+    /// Multicast group and port.
+    pub group: SocketAddrV4,
+    /// Interface to join on (loopback).
+    pub interface: Ipv4Addr,
+    /// MoldUDP64 re-request server; `None` = no recovery.
+    pub rerequest: Option<SocketAddr>,
+    /// First sequence number wanted (1 = the whole session via recovery).
+    pub first_sequence: u64,
+    /// Most messages asked for per request.
+    pub request_count_max: u16,
+    /// Repeat an unanswered request after this long.
+    pub request_retry: Duration,
+    /// Most out-of-order messages held while a gap is open.
+    pub pending_max: usize,
+}
+
+impl SubscriberConfig {
+    /// Defaults for a group and re-request server.
+    pub fn new(group: SocketAddrV4, rerequest: Option<SocketAddr>) -> SubscriberConfig {
+        SubscriberConfig {
+            group,
+            interface: Ipv4Addr::LOCALHOST,
+            rerequest,
+            first_sequence: 1,
+            request_count_max: 1_000,
+            request_retry: Duration::from_millis(200),
+            pending_max: 1_000_000,
+        }
+    }
+}
+
+/// Counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SubscriberStats {
+    /// Datagrams received from the group.
+    pub packets: u64,
+    /// Datagrams received from the re-request server.
+    pub retransmission_packets: u64,
+    /// Datagrams that were not valid MoldUDP64 or ITCH.
+    pub malformed: u64,
+    /// Sequence tracking counters.
+    pub tracker: TrackerStats,
+}
+
+/// A market-data subscriber.
+pub struct Subscriber {
+    config: SubscriberConfig,
+    multicast: UdpSocket,
+    requests: Option<UdpSocket>,
+    tracker: SequenceTracker,
+    books: Books,
+    buffer: Vec<u8>,
+    started: Instant,
+    stats: SubscriberStats,
+}
+
+impl Subscriber {
+    /// Joins the group and opens the request socket.
+    pub fn join(config: SubscriberConfig) -> io::Result<Subscriber> {
+        let multicast = multicast_receiver(config.group, config.interface)?;
+        let requests = match config.rerequest {
+            Some(_) => Some(udp_bound(SocketAddr::from((config.interface, 0)))?),
+            None => None,
+        };
+        Ok(Subscriber {
+            tracker: SequenceTracker::new(
+                config.first_sequence,
+                config.pending_max,
+                config.request_retry.as_nanos() as u64,
+            ),
+            config,
+            multicast,
+            requests,
+            books: Books::default(),
+            buffer: vec![0; PAYLOAD_LEN_MAX],
+            started: Instant::now(),
+            stats: SubscriberStats::default(),
+        })
+    }
+
+    /// The books built so far.
+    pub fn books(&self) -> &Books {
+        &self.books
+    }
+
+    /// Next sequence number expected.
+    pub fn next_sequence(&self) -> u64 {
+        self.tracker.next()
+    }
+
+    /// Whether messages are known to be missing.
+    pub fn in_gap(&self) -> bool {
+        self.tracker.in_gap()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> SubscriberStats {
+        SubscriberStats {
+            tracker: self.tracker.stats(),
+            ..self.stats
+        }
+    }
+
+    /// Receives for up to `timeout`, applying every in-order message to the
+    /// books and passing it to `on_message`; sends recovery requests.
+    /// Returns the number of messages delivered.
+    pub fn poll(
+        &mut self,
+        timeout: Duration,
+        mut on_message: impl FnMut(u64, &Message),
+    ) -> io::Result<u64> {
+        let deadline = Instant::now() + timeout;
+        let mut delivered = 0;
+        loop {
+            let mut busy = false;
+            busy |= self.receive_from_multicast(&mut delivered, &mut on_message)?;
+            busy |= self.receive_from_requests(&mut delivered, &mut on_message)?;
+            self.send_request()?;
+            if Instant::now() >= deadline {
+                return Ok(delivered);
+            }
+            if !busy {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+    }
+
+    fn receive_from_multicast(
+        &mut self,
+        delivered: &mut u64,
+        on_message: &mut impl FnMut(u64, &Message),
+    ) -> io::Result<bool> {
+        match self.multicast.recv_from(&mut self.buffer) {
+            Ok((len, _)) => {
+                self.stats.packets += 1;
+                self.process(len, delivered, on_message);
+                Ok(true)
+            }
+            Err(error) if would_block(&error) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn receive_from_requests(
+        &mut self,
+        delivered: &mut u64,
+        on_message: &mut impl FnMut(u64, &Message),
+    ) -> io::Result<bool> {
+        let Some(socket) = &self.requests else {
+            return Ok(false);
+        };
+        match socket.recv_from(&mut self.buffer) {
+            Ok((len, _)) => {
+                self.stats.retransmission_packets += 1;
+                self.process(len, delivered, on_message);
+                Ok(true)
+            }
+            Err(error) if would_block(&error) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn process(
+        &mut self,
+        len: usize,
+        delivered: &mut u64,
+        on_message: &mut impl FnMut(u64, &Message),
+    ) {
+        let Ok(packet) = Packet::decode(&self.buffer[..len]) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let books = &mut self.books;
+        let malformed = &mut self.stats.malformed;
+        self.tracker
+            .on_packet(&packet, |sequence, bytes| match Message::decode(bytes) {
+                Ok(message) => {
+                    books.apply(&message);
+                    on_message(sequence, &message);
+                    *delivered += 1;
+                }
+                Err(_) => *malformed += 1,
+            });
+    }
+
+    fn send_request(&mut self) -> io::Result<()> {
+        let (Some(socket), Some(server)) = (&self.requests, self.config.rerequest) else {
+            return Ok(());
+        };
+        let now_ns = self.started.elapsed().as_nanos() as u64;
+        if let Some(request) = self.tracker.request(now_ns, self.config.request_count_max) {
+            match socket.send_to(&request.encode(), server) {
+                Ok(_) => {}
+                Err(error) if would_block(&error) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+}

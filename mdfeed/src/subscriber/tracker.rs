@@ -1,0 +1,186 @@
+//! Sans-I/O sequence tracking: delivers messages in order exactly once,
+//! holds out-of-order messages (bounded), and says which range to request.
+
+use crate::moldudp::{Packet, PacketKind, Request, SESSION_LEN};
+use std::collections::BTreeMap;
+
+/// Counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrackerStats {
+    /// Messages delivered (in order, once each).
+    pub delivered: u64,
+    /// Messages received again after delivery (duplicates, overlapping answers).
+    pub duplicates: u64,
+    /// Gaps seen open.
+    pub gaps_detected: u64,
+    /// Gaps closed (every missing message delivered).
+    pub gaps_recovered: u64,
+    /// Requests issued.
+    pub requests: u64,
+    /// Out-of-order messages dropped because the pending store was full.
+    pub pending_overflow: u64,
+    /// End-of-session packets seen.
+    pub end_of_session: u64,
+}
+
+/// Tracks one MoldUDP64 session's sequence numbers.
+///
+/// ```
+/// use rtes_mdfeed::moldudp::{Packet, PacketBuilder};
+/// use rtes_mdfeed::subscriber::SequenceTracker;
+/// let mut tracker = SequenceTracker::new(1, 1_000, 1_000_000);
+/// let mut builder = PacketBuilder::new(*b"S000000001", 1_400);
+/// builder.start(2); // message 1 was lost
+/// builder.push(b"two");
+/// let mut got = Vec::new();
+/// tracker.on_packet(&Packet::decode(builder.bytes()).unwrap(), |s, _| got.push(s));
+/// assert!(got.is_empty());
+/// let request = tracker.request(0, 100).unwrap();
+/// assert_eq!((request.sequence_number, request.message_count), (1, 1));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SequenceTracker {
+    session: Option<[u8; SESSION_LEN]>,
+    next: u64,
+    /// One past the highest sequence number known to exist.
+    known_end: u64,
+    pending: BTreeMap<u64, Vec<u8>>,
+    pending_max: usize,
+    in_gap: bool,
+    last_request_ns: Option<u64>,
+    /// One past the last message asked for by the outstanding request.
+    request_end: u64,
+    retry_ns: u64,
+    stats: TrackerStats,
+}
+
+impl SequenceTracker {
+    /// Expects `first` next (1 = everything from the start of the session,
+    /// recovered by request if already sent); holds at most `pending_max`
+    /// out-of-order messages; repeats an unanswered request after `retry_ns`.
+    pub fn new(first: u64, pending_max: usize, retry_ns: u64) -> SequenceTracker {
+        SequenceTracker {
+            session: None,
+            next: first,
+            known_end: first,
+            pending: BTreeMap::new(),
+            pending_max,
+            in_gap: false,
+            last_request_ns: None,
+            request_end: 0,
+            retry_ns,
+            stats: TrackerStats::default(),
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> TrackerStats {
+        self.stats
+    }
+
+    /// Next sequence number to deliver.
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// The session, once a packet has been seen.
+    pub fn session(&self) -> Option<[u8; SESSION_LEN]> {
+        self.session
+    }
+
+    /// Whether messages are known to be missing.
+    pub fn in_gap(&self) -> bool {
+        self.known_end > self.next
+    }
+
+    /// Processes a packet (live or retransmitted); calls `deliver` for every
+    /// message that is next in sequence, in order.
+    pub fn on_packet(&mut self, packet: &Packet<'_>, mut deliver: impl FnMut(u64, &[u8])) {
+        if *self.session.get_or_insert(packet.session) != packet.session {
+            return; // another session's packet: not ours
+        }
+        match packet.kind() {
+            PacketKind::Heartbeat => self.see_end(packet.sequence_number),
+            PacketKind::EndOfSession => {
+                self.stats.end_of_session += 1;
+                self.see_end(packet.sequence_number);
+            }
+            PacketKind::Messages => {
+                for (sequence, message) in packet.messages() {
+                    self.see_end(sequence + 1);
+                    if sequence < self.next || self.pending.contains_key(&sequence) {
+                        self.stats.duplicates += 1;
+                    } else if sequence == self.next {
+                        self.deliver_one(sequence, message, &mut deliver);
+                        self.drain_pending(&mut deliver);
+                    } else if self.pending.len() < self.pending_max {
+                        self.pending.insert(sequence, message.to_vec());
+                    } else {
+                        self.stats.pending_overflow += 1;
+                    }
+                }
+            }
+        }
+        self.update_gap_state();
+    }
+
+    fn see_end(&mut self, end: u64) {
+        self.known_end = self.known_end.max(end);
+    }
+
+    fn deliver_one(&mut self, sequence: u64, message: &[u8], deliver: &mut impl FnMut(u64, &[u8])) {
+        deliver(sequence, message);
+        self.next = sequence + 1;
+        self.stats.delivered += 1;
+    }
+
+    fn drain_pending(&mut self, deliver: &mut impl FnMut(u64, &[u8])) {
+        while let Some(message) = self.pending.remove(&self.next) {
+            self.deliver_one(self.next, &message, deliver);
+        }
+    }
+
+    fn update_gap_state(&mut self) {
+        let in_gap = self.in_gap();
+        if in_gap && !self.in_gap {
+            self.stats.gaps_detected += 1;
+        } else if !in_gap && self.in_gap {
+            self.stats.gaps_recovered += 1;
+            self.last_request_ns = None;
+        }
+        self.in_gap = in_gap;
+    }
+
+    /// The request to send now, if messages are missing and no request is
+    /// outstanding (or the last one is older than the retry interval).
+    /// Asks for at most `count_max` messages from the first missing one.
+    pub fn request(&mut self, now_ns: u64, count_max: u16) -> Option<Request> {
+        let session = self.session?;
+        if !self.in_gap() {
+            return None;
+        }
+        // An answered request (next reached its end) allows the next one at
+        // once; an unanswered one is repeated after the retry interval.
+        if let (Some(last), false) = (self.last_request_ns, self.next >= self.request_end) {
+            if now_ns.saturating_sub(last) < self.retry_ns {
+                return None;
+            }
+        }
+        let missing_end = self
+            .pending
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(self.known_end)
+            .min(self.known_end);
+        let count = (missing_end - self.next).clamp(1, u64::from(count_max)) as u16;
+        self.last_request_ns = Some(now_ns);
+        self.request_end = self.next + u64::from(count);
+        self.stats.requests += 1;
+        Some(Request {
+            session,
+            sequence_number: self.next,
+            message_count: count,
+        })
+    }
+}
