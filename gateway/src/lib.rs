@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod feed;
 pub mod ouch;
 pub mod runtime;
 pub mod server;

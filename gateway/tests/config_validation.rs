@@ -311,6 +311,7 @@ fn command_line_overrides_apply_before_validation() {
         pins: vec![("engine".to_string(), 1)],
         idle: vec![("engine".to_string(), "busy-spin".to_string())],
         ouch_port: Some(0),
+        ..Overrides::default()
     };
     let settings = config::load_str(&minimal(), &overrides).unwrap();
     assert_eq!(settings.runtime.threading, ThreadingMode::Dedicated);

@@ -3,7 +3,8 @@
 //! ```text
 //! rtes [--config PATH] [--threads shared|dedicated] [--pin engine=1 ...]
 //!      [--idle engine=busy-spin ...] [--log-level info] [--ouch-port N]
-//!      [--ports-file PATH]
+//!      [--ports-file PATH] [--feed | --no-feed] [--feed-port N]
+//!      [--feed-drop-fraction F]
 //! rtes hash-password [--password PW]     (else reads one line from stdin)
 //! rtes check-config [--config PATH]
 //! ```
@@ -12,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use rtes_gateway::config::credentials::{hash_password, random_salt};
 use rtes_gateway::config::{self, default_config_path, parse_assignment, Overrides, Settings};
+use rtes_gateway::feed::ItchFeed;
 use rtes_gateway::runtime::{run_server, BoundPorts, CountingFeed};
 use rtes_gateway::server::frontend::OuchFrontend;
 use std::io::BufRead;
@@ -71,6 +73,19 @@ struct ServeArgs {
     /// Also write the bound ports (JSON) to this file.
     #[arg(long)]
     ports_file: Option<PathBuf>,
+    /// Run the ITCH/MoldUDP64 feed whatever `[feed] enabled` says.
+    #[arg(long, conflicts_with = "no_feed")]
+    feed: bool,
+    /// Do not run the feed (market events are only counted).
+    #[arg(long)]
+    no_feed: bool,
+    /// Multicast port override; 0 = ephemeral, and then the re-request and
+    /// replay listeners use ephemeral ports too (tests).
+    #[arg(long)]
+    feed_port: Option<u16>,
+    /// Fault injection: fraction of multicast packets dropped (0 to <1).
+    #[arg(long)]
+    feed_drop_fraction: Option<f64>,
 }
 
 fn main() {
@@ -157,11 +172,26 @@ fn overrides(args: &ServeArgs) -> Result<Overrides> {
         .iter()
         .map(|text| parse_assignment(text).map_err(anyhow::Error::msg))
         .collect::<Result<Vec<_>>>()?;
+    let feed_drop_per_million = match args.feed_drop_fraction {
+        Some(fraction) if (0.0..1.0).contains(&fraction) => {
+            Some((fraction * 1_000_000.0).round() as u32)
+        }
+        Some(fraction) => bail!("--feed-drop-fraction {fraction}: must be at least 0 and below 1"),
+        None => None,
+    };
+    let feed_enabled = match (args.feed, args.no_feed) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
     Ok(Overrides {
         threads: args.threads.clone(),
         pins,
         idle,
         ouch_port: args.ouch_port,
+        feed_enabled,
+        feed_port: args.feed_port,
+        feed_drop_per_million,
     })
 }
 
@@ -188,14 +218,25 @@ fn serve(args: ServeArgs) -> Result<()> {
         }
         tracing::info!(ports = %line, "running; Ctrl-C to stop");
     };
-    // The network gateway plugs in here as a `Frontend` (see runtime::server).
-    let report = run_server(
-        &settings,
-        OuchFrontend::default(),
-        CountingFeed,
-        &shutdown,
-        on_bound,
-    )
+    // The network gateway plugs in here as a `Frontend`, the market-data
+    // publisher as a `FeedStage` (see runtime::server).
+    let report = if settings.feed.enabled {
+        run_server(
+            &settings,
+            OuchFrontend::default(),
+            ItchFeed::default(),
+            &shutdown,
+            on_bound,
+        )
+    } else {
+        run_server(
+            &settings,
+            OuchFrontend::default(),
+            CountingFeed,
+            &shutdown,
+            on_bound,
+        )
+    }
     .context("running the server")?;
     print!("{}", report.render());
     tracing::info!("stopped");

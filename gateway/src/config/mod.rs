@@ -54,7 +54,7 @@ pub struct Settings {
     pub ouch: OuchSettings,
     /// FIX acceptor (RESERVED: nothing listens yet).
     pub fix: FixSettings,
-    /// Market-data feed (RESERVED: nothing publishes yet).
+    /// Market-data feed.
     pub feed: FeedSettings,
     /// HTTP admin (RESERVED: nothing listens yet).
     pub admin: AdminSettings,
@@ -129,12 +129,12 @@ pub struct FixSettings {
     pub sender_comp_id: String,
 }
 
-/// `[feed]`, validated. RESERVED: parsed so the file format is stable.
+/// `[feed]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedSettings {
-    /// Whether the publisher should run once it exists.
+    /// Whether the ITCH publisher runs (else events are only counted).
     pub enabled: bool,
-    /// Multicast group and port.
+    /// Multicast group and port (port 0: the sender's ephemeral port).
     pub multicast: SocketAddr,
     /// Interface to send from.
     pub interface: IpAddr,
@@ -150,6 +150,12 @@ pub struct FeedSettings {
     pub flush_interval: Duration,
     /// Heartbeat when idle.
     pub heartbeat_interval: Duration,
+    /// Bound on the retransmission/replay history, bytes.
+    pub history_bytes: usize,
+    /// Fault injection: multicast packets dropped per million (0 = off).
+    pub drop_per_million: u32,
+    /// Seed of the drop generator.
+    pub drop_seed: u64,
 }
 
 /// `[admin]`, validated. RESERVED: parsed so the file format is stable.
@@ -216,6 +222,14 @@ pub struct Overrides {
     pub idle: Vec<(String, String)>,
     /// `--ouch-port` (0 = ephemeral).
     pub ouch_port: Option<u16>,
+    /// `--feed` / `--no-feed`: force the feed on or off.
+    pub feed_enabled: Option<bool>,
+    /// `--feed-port` multicast port (0 = ephemeral); also puts the feed's
+    /// re-request and replay listeners on ephemeral ports when 0.
+    pub feed_port: Option<u16>,
+    /// `--feed-drop-fraction`, in packets per million (an integer so the
+    /// overrides stay `Eq`).
+    pub feed_drop_per_million: Option<u32>,
 }
 
 impl Overrides {
@@ -237,7 +251,29 @@ impl Overrides {
             };
             file.ouch.listen = format!("{host}:{port}");
         }
+        if let Some(enabled) = self.feed_enabled {
+            file.feed.enabled = enabled;
+        }
+        if let Some(port) = self.feed_port {
+            file.feed.multicast = with_port(&file.feed.multicast, port);
+            if port == 0 {
+                file.feed.rerequest_listen = with_port(&file.feed.rerequest_listen, 0);
+                file.feed.replay_listen = with_port(&file.feed.replay_listen, 0);
+            }
+        }
+        if let Some(per_million) = self.feed_drop_per_million {
+            file.feed.drop_fraction = f64::from(per_million) / 1_000_000.0;
+        }
     }
+}
+
+/// `host:port` with the port replaced.
+fn with_port(address: &str, port: u16) -> String {
+    let host = match address.rsplit_once(':') {
+        Some((host, _)) => host,
+        None => address,
+    };
+    format!("{host}:{port}")
 }
 
 /// Parses `NAME=VALUE` (for `--pin` and `--idle`).

@@ -191,7 +191,7 @@ impl Default for FixSection {
     }
 }
 
-/// `[feed]` (RESERVED: parsed and validated; nothing publishes yet).
+/// `[feed]`: ITCH 5.0 over MoldUDP64 multicast, re-request and replay.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedSection {
@@ -213,6 +213,14 @@ pub struct FeedSection {
     pub flush_interval_us: u64,
     /// Heartbeat when idle, milliseconds.
     pub heartbeat_interval_ms: u64,
+    /// Bound on the retransmission/replay history, bytes (48 per message).
+    pub history_bytes: u64,
+    /// Fault injection: fraction of multicast packets not sent (0 = off),
+    /// chosen by a seeded generator so runs repeat. They stay in the
+    /// history, so subscribers recover them by re-request.
+    pub drop_fraction: f64,
+    /// Seed of the drop generator.
+    pub drop_seed: u64,
 }
 
 impl Default for FeedSection {
@@ -227,6 +235,9 @@ impl Default for FeedSection {
             mtu_bytes: 1_400,
             flush_interval_us: 100,
             heartbeat_interval_ms: 1_000,
+            history_bytes: 16 << 20,
+            drop_fraction: 0.0,
+            drop_seed: 1,
         }
     }
 }

@@ -272,9 +272,8 @@ fn feed_settings(file: &FileConfig, problems: &mut Problems) -> FeedSettings {
                 format!("{} is not a multicast address", multicast.ip()),
             );
         }
-        if multicast.port() == 0 {
-            problems.add("feed.multicast", "port 0 is not allowed for a group");
-        }
+        // Port 0 is allowed: the feed then uses its sender's ephemeral
+        // port number (tests), reported in the ports file.
     }
     let interface = feed.interface.parse().unwrap_or_else(|_| {
         problems.add(
@@ -291,6 +290,18 @@ fn feed_settings(file: &FileConfig, problems: &mut Problems) -> FeedSettings {
     }
     problems.at_least("feed.flush_interval_us", feed.flush_interval_us, 1);
     problems.at_least("feed.heartbeat_interval_ms", feed.heartbeat_interval_ms, 1);
+    if !(48..=(1u64 << 32)).contains(&feed.history_bytes) {
+        problems.add("feed.history_bytes", "must be between 48 and 4294967296");
+    }
+    if !(0.0..1.0).contains(&feed.drop_fraction) {
+        problems.add("feed.drop_fraction", "must be at least 0 and below 1");
+    }
+    if !interface.is_loopback() {
+        problems.add(
+            "feed.interface",
+            "must be a loopback address (RTES multicasts on loopback only)",
+        );
+    }
     FeedSettings {
         enabled: feed.enabled,
         multicast,
@@ -301,6 +312,9 @@ fn feed_settings(file: &FileConfig, problems: &mut Problems) -> FeedSettings {
         mtu_bytes: feed.mtu_bytes as usize,
         flush_interval: Duration::from_micros(feed.flush_interval_us),
         heartbeat_interval: Duration::from_millis(feed.heartbeat_interval_ms),
+        history_bytes: feed.history_bytes as usize,
+        drop_per_million: (feed.drop_fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u32,
+        drop_seed: feed.drop_seed,
     }
 }
 
