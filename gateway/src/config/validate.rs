@@ -265,15 +265,16 @@ fn fix_settings(file: &FileConfig, problems: &mut Problems) -> FixSettings {
 fn feed_settings(file: &FileConfig, problems: &mut Problems) -> FeedSettings {
     let feed = &file.feed;
     let multicast = problems.listen("feed.multicast", &feed.multicast);
-    if !feed.multicast.is_empty() && parse_listen(&feed.multicast).is_ok() {
-        if !multicast.ip().is_multicast() {
-            problems.add(
-                "feed.multicast",
-                format!("{} is not a multicast address", multicast.ip()),
-            );
-        }
-        // Port 0 is allowed: the feed then uses its sender's ephemeral
-        // port number (tests), reported in the ports file.
+    // Port 0 is allowed: the feed then uses its sender's ephemeral port
+    // number (tests), reported in the ports file.
+    if !feed.multicast.is_empty()
+        && parse_listen(&feed.multicast).is_ok()
+        && !multicast.ip().is_multicast()
+    {
+        problems.add(
+            "feed.multicast",
+            format!("{} is not a multicast address", multicast.ip()),
+        );
     }
     let interface = feed.interface.parse().unwrap_or_else(|_| {
         problems.add(
