@@ -280,7 +280,10 @@ fn dropped_packets_are_recovered_by_rerequest() {
     let expected = trade(&server, 200);
     wait_for_book(&mut subscriber, &expected);
     let stats = subscriber.stats();
-    assert!(stats.tracker.gaps_recovered >= 2, "{stats:?}");
+    // Losses close together merge into one open gap, so count requests
+    // and answers rather than gaps.
+    assert!(stats.tracker.gaps_recovered >= 1, "{stats:?}");
+    assert!(stats.tracker.requests >= 2, "{stats:?}");
     assert!(stats.retransmission_packets >= 2, "{stats:?}");
     assert_eq!(subscriber.books().unknown_orders(), 0);
     assert_eq!(server.terminate(), Some(0));
