@@ -418,6 +418,23 @@ mod tests {
     }
 
     #[test]
+    fn example_file_parses() {
+        let text = include_str!("../../order-blaster.example.toml");
+        let config: Config = toml::from_str(text).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.rate, 5000.0);
+        assert_eq!(config.symbols.len(), 2);
+        assert_eq!(config.users.len(), 4);
+    }
+
+    #[test]
+    fn rtes_default_config_symbols() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml");
+        let symbols = symbols_from_rtes_config(&path).unwrap();
+        assert_eq!(symbols, default_symbols());
+    }
+
+    #[test]
     fn defaults_validate_and_round_trip_toml() {
         let config = Config::default();
         config.validate().unwrap();

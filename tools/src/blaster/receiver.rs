@@ -346,7 +346,9 @@ impl ReplyHandler<'_> {
                         RequestKind::Cancel => 2,
                         RequestKind::Replace | RequestKind::ReplaceSource => 3,
                     };
-                    self.stats.rejected[slot] += 1;
+                    if request.measured {
+                        self.stats.rejected[slot] += 1;
+                    }
                     if request.kind == RequestKind::Replace {
                         if let Some(original) = self.slots.replaced_by(number) {
                             self.slots.take_if(original, RequestKind::ReplaceSource);
@@ -358,8 +360,10 @@ impl ReplyHandler<'_> {
                 let Some(number) = self.number(&record.order_token) else {
                     return;
                 };
-                if self.slots.take_if(number, RequestKind::Cancel).is_some() {
-                    self.stats.cancel_rejected += 1;
+                if let Some(request) = self.slots.take_if(number, RequestKind::Cancel) {
+                    if request.measured {
+                        self.stats.cancel_rejected += 1;
+                    }
                     self.control.acked.fetch_add(1, Ordering::Relaxed);
                 }
             }

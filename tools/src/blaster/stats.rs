@@ -54,9 +54,11 @@ pub struct Stats {
     pub latency_ns: Vec<Histogram<u64>>,
     /// All kinds together (for the running p99).
     pub all_ns: Histogram<u64>,
-    /// Rejected replies, by what they answered: new, ioc, cancel, replace.
+    /// Rejected replies to measured requests, by what they answered: new,
+    /// ioc, cancel, replace.
     pub rejected: [u64; 4],
-    /// Cancel Reject replies (the order died before the cancel arrived).
+    /// Cancel Reject replies to measured cancels (the order died before
+    /// the cancel arrived).
     pub cancel_rejected: u64,
     /// Executed messages (both sides of every trade we are in).
     pub executions: u64,
