@@ -21,7 +21,13 @@ fn rtes_binary() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target"));
     let candidates = [target.join("release/rtes"), target.join("debug/rtes")];
-    if let Some(found) = candidates.iter().find(|path| path.exists()) {
+    // The most recently built one: a stale release build must not hide
+    // a fresh debug build (or the other way round).
+    let newest = candidates
+        .iter()
+        .filter_map(|path| Some((path.metadata().ok()?.modified().ok()?, path)))
+        .max_by_key(|(modified, _)| *modified);
+    if let Some((_, found)) = newest {
         return found.clone();
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -99,14 +105,17 @@ fn every_order_gets_its_reply() {
         "{:?}",
         report.unacknowledged_tokens
     );
-    assert_eq!(report.rejected.total, 0, "{:?}", report.rejected);
+    // A replace of an order that filled meanwhile is rejected: a race the
+    // flow allows. Nothing else may be refused.
+    let rejected = report.rejected;
+    assert_eq!(rejected.total, rejected.replace, "{rejected:?}");
     assert!(
         report.closed_sessions.is_empty(),
         "{:?}",
         report.closed_sessions
     );
     assert_eq!(report.malformed_replies, 0);
-    let answered = report.acked + report.cancel_rejected;
+    let answered = report.acked + report.cancel_rejected + rejected.total;
     assert_eq!(answered, report.sent.total);
     assert!(report.executions > 0, "IOC orders should trade");
     assert!(report.latency[0].count > 1_000);
