@@ -12,7 +12,10 @@ use rtes_tools::blaster::token::TokenCodec;
 fn synthetic_report() -> Report {
     let config = Config::default();
     let schedule = Schedule::new(1000.0, 11_000, 1_000);
+    let mut send_lag_ns = rtes_tools::blaster::stats::latency_histogram();
+    send_lag_ns.record(5_000).unwrap();
     let sent = SenderOutcome {
+        send_lag_ns,
         measured: SentCounts {
             new: 4_500,
             ioc: 500,
@@ -71,6 +74,7 @@ fn json_has_the_documented_shape() {
         "unacknowledged",
         "unacknowledged_tokens",
         "latency",
+        "send_lag",
         "baseline",
     ] {
         assert!(json.get(key).is_some(), "missing {key}");
@@ -118,7 +122,7 @@ fn hgrm_files_parse_like_hdrhistogram_output() {
     let report = synthetic_report();
     let dir = tempfile::tempdir().unwrap();
     let files = report.write_hgrm_files(dir.path()).unwrap();
-    assert_eq!(files.len(), 5);
+    assert_eq!(files.len(), 6, "five kinds and send_lag");
     let text = std::fs::read_to_string(dir.path().join("new.hgrm")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();

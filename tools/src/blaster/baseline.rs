@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 
-use super::schedule::Schedule;
+use super::schedule::{reduce_timer_slack, sleep_until, Schedule};
 use super::stats::{latency_histogram, LATENCY_MAX_NS};
 
 /// Bytes per ping: a SoupBinTCP-framed OUCH Enter Order (2 + 1 + 49).
@@ -87,20 +87,6 @@ fn message(index: u64) -> [u8; MESSAGE_BYTES] {
     message
 }
 
-fn wait_until(start: Instant, offset_ns: u64, spin: Duration) {
-    let target = start + Duration::from_nanos(offset_ns);
-    let now = Instant::now();
-    if target > now {
-        let left = target - now;
-        if left > spin {
-            std::thread::sleep(left - spin);
-        }
-        while Instant::now() < target {
-            std::hint::spin_loop();
-        }
-    }
-}
-
 fn record(histogram: &mut Histogram<u64>, latency_ns: u64) {
     histogram.saturating_record(latency_ns.clamp(1, LATENCY_MAX_NS));
 }
@@ -151,6 +137,7 @@ fn open_loop(stream: TcpStream, options: &BaselineOptions) -> Result<BaselineOut
             }
             Ok((histogram, received))
         })?;
+    reduce_timer_slack();
     let mut writer = stream;
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut index = 0;
@@ -163,7 +150,7 @@ fn open_loop(stream: TcpStream, options: &BaselineOptions) -> Result<BaselineOut
         writer.write_all(&batch)?;
         batch.clear();
         if index < schedule.total() {
-            wait_until(start, schedule.offset_ns(index), options.spin);
+            sleep_until(start, schedule.offset_ns(index), options.spin);
         }
     }
     let (latency_ns, received) = receiver
@@ -182,11 +169,12 @@ fn closed_loop(mut stream: TcpStream, options: &BaselineOptions) -> Result<Basel
     let schedule = Schedule::new(options.rate, options.total, options.warmup);
     stream.set_read_timeout(Some(options.drain_timeout.max(Duration::from_millis(100))))?;
     let mut histogram = latency_histogram();
+    reduce_timer_slack();
     let start = Instant::now();
     let mut echo = [0u8; MESSAGE_BYTES];
     let mut received = 0;
     for index in 0..schedule.total() {
-        wait_until(start, schedule.offset_ns(index), options.spin);
+        sleep_until(start, schedule.offset_ns(index), options.spin);
         let sent_at = Instant::now();
         stream.write_all(&message(index))?;
         stream

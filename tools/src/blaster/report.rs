@@ -153,6 +153,10 @@ pub struct Report {
     pub closed_sessions: Vec<String>,
     /// Latency percentiles per kind.
     pub latency: Vec<KindSummary>,
+    /// How late the blaster itself sent each measured message (included
+    /// in every latency above): large values mean the blaster, not the
+    /// server, was short of CPU.
+    pub send_lag: KindSummary,
     /// The loopback baseline, when run.
     pub baseline: Option<BaselineSummary>,
     /// `/proc/loadavg` at the end (the machine may be shared).
@@ -199,6 +203,8 @@ impl Report {
             .iter()
             .map(|(name, histogram)| KindSummary::from_histogram(name, histogram))
             .collect();
+        let send_lag = KindSummary::from_histogram("send_lag", &sent.send_lag_ns);
+        histograms.push(("send_lag".to_string(), sent.send_lag_ns.clone()));
         let baseline = baseline.map(|outcome| {
             let summary = KindSummary::from_histogram("baseline", &outcome.latency_ns);
             let rtes = &latency[LatencyKind::New as usize];
@@ -250,6 +256,7 @@ impl Report {
             cleanup_cancels: sent.cleanup_cancels,
             closed_sessions: received.closed_sessions.clone(),
             latency,
+            send_lag,
             baseline,
             load_average: std::fs::read_to_string("/proc/loadavg")
                 .ok()
@@ -275,6 +282,7 @@ impl Report {
         let rows = self
             .latency
             .iter()
+            .chain(std::iter::once(&self.send_lag))
             .chain(self.baseline.iter().map(|baseline| &baseline.latency));
         for row in rows {
             let _ = writeln!(

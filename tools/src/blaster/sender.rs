@@ -19,9 +19,11 @@ use rtes_gateway::soupbin::Packet;
 
 use super::flow::{Action, FlowGenerator, LiveOrder, LiveSet};
 use super::run::Control;
-use super::schedule::Schedule;
+use super::schedule::{reduce_timer_slack, sleep_until, Schedule};
 use super::slots::{Request, RequestKind, Slots};
+use super::stats::latency_histogram;
 use super::token::TokenCodec;
+use hdrhistogram::Histogram;
 
 /// OUCH time in force of a resting order: system hours (a day order).
 const TIME_IN_FORCE_DAY: u32 = 99_999;
@@ -62,8 +64,11 @@ impl SentCounts {
 }
 
 /// What the sender hands back.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SenderOutcome {
+    /// How late each measured message left, ns after its scheduled time
+    /// (the blaster's own share of every measured latency).
+    pub send_lag_ns: Histogram<u64>,
     /// Measured messages sent, by kind.
     pub measured: SentCounts,
     /// Warm-up messages sent.
@@ -137,6 +142,7 @@ impl Sender {
     /// Sends the whole schedule, waits for the receiver's drain, sends the
     /// clean-up cancels, waits for the receiver to finish, logs out.
     pub fn run(mut self) -> Result<SenderOutcome> {
+        reduce_timer_slack();
         let result = self.run_phases();
         // Whatever happened, let the receiver stop waiting for us.
         self.control.sender_done.store(true, Ordering::Release);
@@ -149,12 +155,14 @@ impl Sender {
         let mut index = 0u64;
         let mut warmup_counts = SentCounts::default();
         let mut measured_start_ns = 0;
+        let mut send_lag_ns = latency_histogram();
         while index < total {
             if self.control.abort.load(Ordering::Relaxed) {
                 break;
             }
             let now = self.elapsed_ns();
             let due = self.schedule.due_count(now);
+            let round_start = index;
             while index < due {
                 if index == self.schedule.warmup() {
                     warmup_counts = self.counts;
@@ -165,10 +173,15 @@ impl Sender {
                 index += 1;
             }
             self.flush_all()?;
+            let flushed = self.elapsed_ns();
+            for sent in round_start.max(self.schedule.warmup())..index {
+                let lag = flushed.saturating_sub(self.schedule.offset_ns(sent));
+                send_lag_ns.saturating_record(lag.max(1));
+            }
             self.control.sent.store(index, Ordering::Relaxed);
             if index < total {
                 self.heartbeats()?;
-                self.wait_until(self.schedule.offset_ns(index));
+                sleep_until(self.start, self.schedule.offset_ns(index), self.spin);
             }
         }
         let send_end_ns = self.elapsed_ns();
@@ -189,28 +202,13 @@ impl Sender {
         self.wait_for(|control| control.receiver_done.load(Ordering::Acquire))?;
         self.logout();
         Ok(SenderOutcome {
+            send_lag_ns,
             measured,
             warmup: warmup_counts.total(),
             measured_start_ns,
             send_end_ns,
             cleanup_cancels,
         })
-    }
-
-    /// Sleeps (and spins the last `spin`) until `offset_ns` after the start.
-    fn wait_until(&self, offset_ns: u64) {
-        let target = self.start + Duration::from_nanos(offset_ns);
-        let now = Instant::now();
-        if target <= now {
-            return;
-        }
-        let left = target - now;
-        if left > self.spin {
-            std::thread::sleep(left - self.spin);
-        }
-        while Instant::now() < target {
-            std::hint::spin_loop();
-        }
     }
 
     fn wait_for(&mut self, done: impl Fn(&Control) -> bool) -> Result<()> {
