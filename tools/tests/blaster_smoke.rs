@@ -97,7 +97,7 @@ fn every_order_gets_its_reply() {
         drain_timeout_s: 10.0,
         ..Config::default()
     };
-    let report = run(&config, |_| {}).unwrap();
+    let report = run(&config, |_| true).unwrap();
     println!("{}", report.summary_table());
     assert_eq!(report.sent.total, 4_000);
     assert_eq!(

@@ -9,9 +9,12 @@
 //!               [--json FILE] [--hgrm-dir DIR] [--baseline [--baseline-closed]]
 //!               [--spin-us N] [--no-cancel-on-exit] [--quiet]
 //! ```
+//!
+//! Ctrl-C stops sending, drains and reports; a second Ctrl-C exits at once.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use clap::Parser;
@@ -159,6 +162,26 @@ fn config_from(cli: &Cli) -> Result<Config> {
     Ok(config)
 }
 
+/// Set by the first Ctrl-C: stop sending, drain, report.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_signal: libc::c_int) {
+    // Only async-signal-safe work here: an atomic swap, or _exit.
+    if INTERRUPTED.swap(true, Ordering::Relaxed) {
+        // SAFETY: _exit is async-signal-safe; a second Ctrl-C means "now".
+        unsafe { libc::_exit(130) };
+    }
+}
+
+fn install_interrupt_handler() {
+    let handler: extern "C" fn(libc::c_int) = on_interrupt;
+    // SAFETY: the handler only touches an atomic or calls _exit, both
+    // async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match blast(&cli) {
@@ -174,7 +197,14 @@ fn blast(cli: &Cli) -> Result<ExitCode> {
     let config = config_from(cli)?;
     let total = config.warmup_messages() + config.measured_messages();
     let mut display = ProgressDisplay::new(total, cli.quiet);
-    let report = run(&config, |snapshot| display.update(snapshot))?;
+    install_interrupt_handler();
+    let report = run(&config, |snapshot| {
+        display.update(snapshot);
+        !INTERRUPTED.load(Ordering::Relaxed)
+    })?;
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        eprintln!("order-blaster: interrupted; the report covers what was sent (exit 130)");
+    }
     display.finish();
     print!("{}", report.summary_table());
     if let Some(path) = &cli.json {
@@ -184,6 +214,9 @@ fn blast(cli: &Cli) -> Result<ExitCode> {
     if let Some(directory) = &cli.hgrm_dir {
         let files = report.write_hgrm_files(directory)?;
         eprintln!("{} .hgrm files in {}", files.len(), directory.display());
+    }
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        return Ok(ExitCode::from(130));
     }
     if cli.require_all_acked && report.unacknowledged > 0 {
         eprintln!(

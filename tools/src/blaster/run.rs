@@ -58,8 +58,9 @@ pub struct Control {
 }
 
 /// Runs `config` against the server; `progress` is called about four
-/// times a second.
-pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot)) -> Result<Report> {
+/// times a second and returns false to stop sending early (the drain and
+/// the report still happen).
+pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Result<Report> {
     config.validate()?;
     let schedule = Schedule::new(
         config.rate,
@@ -115,7 +116,7 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot)) -> Result<Repor
         .spawn(move || sender.run())?;
     while !(sender_thread.is_finished() && receiver_thread.is_finished()) {
         std::thread::sleep(PROGRESS_INTERVAL);
-        progress(&Snapshot {
+        let go_on = progress(&Snapshot {
             elapsed: start.elapsed(),
             sent: control.sent.load(Ordering::Relaxed),
             total: schedule.total(),
@@ -124,6 +125,9 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot)) -> Result<Repor
             running_p99_ns: control.running_p99_ns.load(Ordering::Relaxed),
             draining: control.sender_done.load(Ordering::Relaxed),
         });
+        if !go_on {
+            control.abort.store(true, Ordering::Relaxed);
+        }
     }
     let sent = sender_thread
         .join()

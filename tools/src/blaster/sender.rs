@@ -185,10 +185,14 @@ impl Sender {
             }
         }
         let send_end_ns = self.elapsed_ns();
-        let measured = self.counts;
-        if self.schedule.warmup() >= index {
+        let measuring = index > self.schedule.warmup();
+        let measured = if measuring {
+            self.counts
+        } else {
+            // Stopped during the warm-up: nothing was measured.
             warmup_counts = self.counts;
-        }
+            SentCounts::default()
+        };
         self.control.sender_done.store(true, Ordering::Release);
         self.wait_for(|control| {
             control.drained.load(Ordering::Acquire) || control.receiver_done.load(Ordering::Acquire)
