@@ -8,7 +8,7 @@
 //! one untimed warm-up of the initial book, then the timed commands.
 //!
 //! ```sh
-//! cargo run -p rtes-engine --release --example throughput -- [commands] [resting]
+//! cargo run -p rtes-engine --release --example throughput -- [commands] [resting] [slab capacity] [keep-ids]
 //! ```
 
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ const LEVELS_PER_SIDE: u64 = 250;
 const LOT: u64 = 100;
 const OWNERS: u32 = 16;
 
-fn config() -> EngineConfig {
+fn config(max_resting_orders: u32) -> EngineConfig {
     EngineConfig {
         instruments: vec![InstrumentConfig {
             symbol: "BENCH".into(),
@@ -45,7 +45,7 @@ fn config() -> EngineConfig {
                 self_trade_prevention: SelfTradePrevention::Off,
             })
             .collect(),
-        max_resting_orders: 1 << 16,
+        max_resting_orders,
         max_owners: OWNERS,
     }
 }
@@ -135,6 +135,8 @@ struct Generator {
     next_coid: u64,
     ts: u64,
     target_resting: usize,
+    /// Replaces keep the client order id instead of taking a fresh one.
+    keep_ids: bool,
 }
 
 impl Generator {
@@ -202,16 +204,21 @@ impl Generator {
         let (owner, kind) = if roll < 820 && !self.live.keys.is_empty() {
             let (owner, coid, side) =
                 self.live.keys[self.rng.below(self.live.keys.len() as u64) as usize];
-            self.next_coid += 1;
+            let new_coid = if self.keep_ids {
+                coid
+            } else {
+                self.next_coid += 1;
+                self.next_coid
+            };
             let price = self.passive_price(side);
             let replace = ReplaceOrder {
                 client_order_id: ClientOrderId(coid),
-                new_client_order_id: ClientOrderId(self.next_coid),
+                new_client_order_id: ClientOrderId(new_coid),
                 price: Price(price),
                 qty: self.qty(),
             };
             self.live.remove((owner, coid));
-            self.live.insert(owner, self.next_coid, side);
+            self.live.insert(owner, new_coid, side);
             (owner, CommandKind::Replace(replace))
         } else if roll < 910
             || (roll >= 940 && self.live.keys.len() < self.target_resting)
@@ -276,9 +283,13 @@ fn main() {
         .next()
         .map_or(4_000_000, |a| a.parse().expect("commands"));
     let resting: usize = args.next().map_or(5_000, |a| a.parse().expect("resting"));
+    let capacity: u32 = args
+        .next()
+        .map_or(1 << 16, |a| a.parse().expect("slab capacity"));
+    let keep_ids = args.next().is_some_and(|a| a == "keep-ids");
     let mut generator = Generator {
         rng: Rng(0x0123_4567_89ab_cdef),
-        engine: Engine::new(config()).expect("config"),
+        engine: Engine::new(config(capacity)).expect("config"),
         live: Live {
             keys: Vec::new(),
             position: HashMap::new(),
@@ -286,6 +297,7 @@ fn main() {
         next_coid: 0,
         ts: 0,
         target_resting: resting,
+        keep_ids,
     };
     let warm_up: Vec<Command> = (0..resting).map(|_| generator.next_command(true)).collect();
     let flow: Vec<Command> = (0..commands)
@@ -302,7 +314,7 @@ fn main() {
     }
     let percent = |n: usize| 100.0 * n as f64 / flow.len() as f64;
     println!(
-        "flow: {} commands: replace {:.1}%, new {:.1}%, ioc {:.1}%, cancel {:.1}%; resting at end {}",
+        "flow: {} commands (slab capacity {capacity}, replaces keep ids: {keep_ids}): replace {:.1}%, new {:.1}%, ioc {:.1}%, cancel {:.1}%; resting at end {}",
         flow.len(),
         percent(kinds[0]),
         percent(kinds[1]),
@@ -312,7 +324,7 @@ fn main() {
     );
 
     let fresh = |sink: &mut CountingSink| {
-        let mut engine = Engine::new(config()).expect("config");
+        let mut engine = Engine::new(config(capacity)).expect("config");
         for command in &warm_up {
             engine.apply(command, sink);
         }
@@ -365,10 +377,30 @@ fn main() {
         let start = Instant::now();
         overhead.push(start.elapsed().as_nanos() as u32);
     }
+    let mut by_kind: [Vec<u32>; 4] = Default::default();
     for command in &flow {
         let start = Instant::now();
         engine.apply(command, &mut sink);
-        samples.push(start.elapsed().as_nanos() as u32);
+        let nanos = start.elapsed().as_nanos() as u32;
+        samples.push(nanos);
+        let kind = match command.kind {
+            CommandKind::Replace(_) => 0,
+            CommandKind::New(order) if order.time_in_force == TimeInForce::Day => 1,
+            CommandKind::New(_) => 2,
+            _ => 3,
+        };
+        by_kind[kind].push(nanos);
+    }
+    for (name, kind_samples) in ["replace", "new", "ioc", "cancel"]
+        .iter()
+        .zip(by_kind.iter_mut())
+    {
+        kind_samples.sort_unstable();
+        println!(
+            "  {name:>7}: p50 {} p99 {} ns (timer included)",
+            percentile(kind_samples, 0.5),
+            percentile(kind_samples, 0.99)
+        );
     }
     samples.sort_unstable();
     overhead.sort_unstable();

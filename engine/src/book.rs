@@ -102,7 +102,7 @@ impl SideBook {
 
     /// Appends `slot` (already holding its price level, leaves and hidden
     /// flag) at the back of its level's queue.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_back(&mut self, orders: &mut [Order], slot: u32) {
         let order = &mut orders[slot as usize];
         let index = order.level;
@@ -133,7 +133,7 @@ impl SideBook {
     }
 
     /// Unlinks `slot` from its level; the level loses the order's leaves.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, orders: &mut [Order], slot: u32) {
         let order = orders[slot as usize];
         let index = order.level;

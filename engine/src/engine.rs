@@ -37,6 +37,66 @@ pub struct RestingOrder {
 }
 
 /// The matching engine. See `docs/engine-semantics.md`.
+///
+/// ```
+/// use rtes_engine::*;
+///
+/// struct Collect(Vec<String>);
+/// impl EventSink for Collect {
+///     fn report(&mut self, report: &Report) {
+///         self.0.push(format!("{:?}", report.kind));
+///     }
+///     fn market(&mut self, event: &MarketEvent) {
+///         self.0.push(format!("{:?}", event.kind));
+///     }
+/// }
+///
+/// let config = EngineConfig {
+///     instruments: vec![InstrumentConfig {
+///         symbol: "ACME".into(),
+///         tick_size: 100,
+///         lot_size: 1,
+///         min_qty: Qty(1),
+///         max_qty: Qty(1_000_000),
+///         reference_price: Price(100),
+///         band_low: Price(50),
+///         band_high: Price(150),
+///         initial_state: TradingState::Continuous,
+///     }],
+///     accounts: vec![AccountConfig {
+///         name: "A".into(),
+///         max_order_qty: Qty(1_000_000),
+///         max_notional: u128::MAX,
+///         price_collar_bps: 10_000,
+///         max_open_orders: 100,
+///         max_position: 1_000_000,
+///         self_trade_prevention: SelfTradePrevention::Off,
+///     }],
+///     max_resting_orders: 1_000,
+///     max_owners: 4,
+/// };
+/// let mut engine = Engine::new(config).unwrap();
+/// let order = NewOrder {
+///     client_order_id: ClientOrderId(1),
+///     account: AccountId(0),
+///     instrument: InstrumentId(0),
+///     side: Side::Buy,
+///     order_type: OrderType::Limit,
+///     price: Price(99),
+///     qty: Qty(10),
+///     time_in_force: TimeInForce::Day,
+///     min_qty: Qty(0),
+///     post_only: false,
+///     hidden: false,
+/// };
+/// let command = Command { owner: OwnerId(1), ts: TimestampNs(5), kind: CommandKind::New(order) };
+/// let mut sink = Collect(Vec::new());
+/// assert_eq!(engine.apply(&command, &mut sink), SequenceNumber(1));
+/// assert!(sink.0[0].starts_with("Accepted"));
+/// assert!(sink.0[1].starts_with("Add"));
+/// assert_eq!(engine.best_prices(InstrumentId(0)), (Some(Price(99)), None));
+/// engine.validate();
+/// ```
 pub struct Engine {
     /// Instrument configuration, as given.
     pub(crate) instruments: Vec<InstrumentConfig>,
@@ -432,295 +492,6 @@ impl Engine {
         }
     }
 
-    /// Replace checks 2, 3 (state, new id).
-    #[inline]
-    fn check_replace_identity(
-        &self,
-        owner: OwnerId,
-        order: &Order,
-        replace: &ReplaceOrder,
-    ) -> Result<(), RejectReason> {
-        match self.books[order.instrument as usize].state {
-            TradingState::Closed => return Err(RejectReason::InstrumentClosed),
-            TradingState::Halted => return Err(RejectReason::InstrumentHalted),
-            _ => {}
-        }
-        if replace.new_client_order_id != replace.client_order_id
-            && self
-                .index
-                .contains(&self.slab.orders, owner.0, replace.new_client_order_id.0)
-        {
-            return Err(RejectReason::DuplicateClientOrderId);
-        }
-        Ok(())
-    }
-
-    /// Replace checks 5, 6 (quantity, band, risk, post-only).
-    #[inline]
-    fn check_replace_terms(
-        &self,
-        order: &Order,
-        replace: &ReplaceOrder,
-    ) -> Result<(), RejectReason> {
-        let book = &self.books[order.instrument as usize];
-        check_quantity(book, replace.qty.0)?;
-        let price = replace.price.0;
-        if price < book.band_low || price > book.band_high {
-            return Err(RejectReason::PriceOutsideBand);
-        }
-        let limits = &self.accounts[order.account as usize];
-        let risk_order = RiskOrder {
-            side: order.side,
-            price: Some(price),
-            qty: replace.qty.0,
-            already_open: order.leaves,
-        };
-        check_account_limits(limits, book, risk_order)?;
-        check_position(
-            limits,
-            self.risk.exposure(order.account, order.instrument),
-            risk_order,
-        )?;
-        if order.post_only
-            && book.state == TradingState::Continuous
-            && book.is_marketable(order.side, Some(price))
-        {
-            return Err(RejectReason::PostOnlyWouldTake);
-        }
-        Ok(())
-    }
-
-    /// Contract "Replace".
-    #[inline]
-    fn replace(&mut self, owner: OwnerId, replace: &ReplaceOrder, sink: &mut impl EventSink) {
-        let reject = |engine: &Self, sink: &mut _, reason| {
-            let kind = ReportKind::CancelRejected { reason };
-            engine.report(sink, owner.0, replace.client_order_id, kind);
-        };
-        let Some(slot) = self
-            .index
-            .get(&self.slab.orders, owner.0, replace.client_order_id.0)
-        else {
-            return reject(self, sink, RejectReason::UnknownOrder);
-        };
-        let order = *self.slab.get(slot);
-        if let Err(reason) = self.check_replace_identity(owner, &order, replace) {
-            return reject(self, sink, reason);
-        }
-        if replace.qty.0 == 0 {
-            return self.cancel_resting_fully(slot, CancelReason::User, sink);
-        }
-        if let Err(reason) = self.check_replace_terms(&order, replace) {
-            return reject(self, sink, reason);
-        }
-        if replace.client_order_id != replace.new_client_order_id {
-            self.index
-                .remove(&self.slab.orders, owner.0, replace.client_order_id.0);
-            self.index
-                .insert(owner.0, replace.new_client_order_id.0, slot);
-            self.slab.get_mut(slot).client_order_id = replace.new_client_order_id;
-        }
-        if replace.price.0 == order.price && replace.qty.0 <= order.leaves {
-            self.replace_keeping_priority(&order, slot, replace, sink);
-        } else {
-            self.replace_losing_priority(&order, slot, replace, sink);
-        }
-    }
-
-    /// Replace step 7.
-    #[inline]
-    fn replace_keeping_priority(
-        &mut self,
-        order: &Order,
-        slot: u32,
-        replace: &ReplaceOrder,
-        sink: &mut impl EventSink,
-    ) {
-        let cut = order.leaves - replace.qty.0;
-        if cut > 0 {
-            if !order.hidden {
-                let kind = MarketEventKind::Reduce {
-                    order_ref: order.order_ref,
-                    qty: Qty(cut),
-                };
-                self.market(sink, order.instrument, kind);
-            }
-            self.reduce_resting(slot, cut);
-        }
-        self.report_replaced(order, order.order_ref, replace, sink);
-    }
-
-    /// Replace step 8.
-    #[inline]
-    fn replace_losing_priority(
-        &mut self,
-        order: &Order,
-        slot: u32,
-        replace: &ReplaceOrder,
-        sink: &mut impl EventSink,
-    ) {
-        let new_ref = self.take_order_ref();
-        let instrument = order.instrument;
-        let book = &mut self.books[instrument as usize];
-        book.side_mut(order.side)
-            .remove(&mut self.slab.orders, slot);
-        *self
-            .risk
-            .exposure_mut(order.account, instrument)
-            .open_mut(order.side) -= order.leaves;
-        let level = book.level_of(replace.price.0);
-        let marketable = book.state == TradingState::Continuous
-            && book.is_marketable(order.side, Some(replace.price.0));
-        let entry = self.slab.get_mut(slot);
-        entry.order_ref = new_ref;
-        entry.price = replace.price.0;
-        entry.level = level;
-        entry.leaves = replace.qty.0;
-        if !marketable {
-            self.rest_slot(slot);
-            if !order.hidden {
-                let kind = MarketEventKind::Replace {
-                    old_order_ref: order.order_ref,
-                    new_order_ref: new_ref,
-                    price: replace.price,
-                    qty: replace.qty,
-                };
-                self.market(sink, instrument, kind);
-            }
-            return self.report_replaced(order, new_ref, replace, sink);
-        }
-        if !order.hidden {
-            self.market(
-                sink,
-                instrument,
-                MarketEventKind::Delete {
-                    order_ref: order.order_ref,
-                },
-            );
-        }
-        self.report_replaced(order, new_ref, replace, sink);
-        let mut taker = Taker {
-            instrument,
-            side: order.side,
-            price: Some(replace.price.0),
-            remaining: replace.qty.0,
-            order_ref: new_ref,
-            owner: order.owner,
-            client_order_id: replace.new_client_order_id,
-            account: order.account,
-        };
-        if self.match_taker(&mut taker, sink) && taker.remaining > 0 {
-            self.slab.get_mut(slot).leaves = taker.remaining;
-            self.rest_slot(slot);
-            if !order.hidden {
-                let kind = MarketEventKind::Add {
-                    order_ref: new_ref,
-                    side: order.side,
-                    price: replace.price,
-                    qty: Qty(taker.remaining),
-                };
-                self.market(sink, instrument, kind);
-            }
-        } else {
-            // Filled or cancelled by STP while off the book: it just goes.
-            self.lists.unlink(slot, order.account, order.owner);
-            self.index.remove(
-                &self.slab.orders,
-                order.owner,
-                replace.new_client_order_id.0,
-            );
-            self.risk.open_orders[order.account as usize] -= 1;
-            self.slab.free(slot);
-        }
-    }
-
-    /// The `Replaced` report.
-    #[inline]
-    fn report_replaced(
-        &self,
-        order: &Order,
-        order_ref: OrderRef,
-        replace: &ReplaceOrder,
-        sink: &mut impl EventSink,
-    ) {
-        let kind = ReportKind::Replaced {
-            previous_client_order_id: replace.client_order_id,
-            previous_order_ref: order.order_ref,
-            order_ref,
-            instrument: InstrumentId(order.instrument),
-            side: order.side,
-            price: replace.price,
-            qty: replace.qty,
-        };
-        self.report(sink, order.owner, replace.new_client_order_id, kind);
-    }
-
-    /// Contract "Mass cancel".
-    fn mass_cancel(&mut self, owner: OwnerId, mass: &MassCancel, sink: &mut impl EventSink) {
-        let account = mass.account.0;
-        if account as usize >= self.accounts.len() {
-            let kind = ReportKind::CancelRejected {
-                reason: RejectReason::UnknownAccount,
-            };
-            return self.report(sink, owner.0, ClientOrderId(0), kind);
-        }
-        let mut victims = std::mem::take(&mut self.scratch);
-        let mut slot = self.lists.account_head(account);
-        while slot != NIL {
-            let order = self.slab.get(slot);
-            if mass.instrument.is_none_or_matches(order.instrument) {
-                victims.push((order.order_ref.0, slot));
-            }
-            slot = self.lists.account_next(slot);
-        }
-        self.cancel_in_reference_order(&mut victims, CancelReason::MassCancel, sink);
-        let count = victims.len() as u32;
-        victims.clear();
-        self.scratch = victims;
-        self.report(
-            sink,
-            owner.0,
-            ClientOrderId(0),
-            ReportKind::MassCanceled { count },
-        );
-    }
-
-    /// Contract "cancel-owner-orders".
-    fn cancel_owner_orders(&mut self, owner: OwnerId, sink: &mut impl EventSink) {
-        let mut victims = std::mem::take(&mut self.scratch);
-        let mut slot = self.lists.owner_head(owner.0);
-        while slot != NIL {
-            victims.push((self.slab.get(slot).order_ref.0, slot));
-            slot = self.lists.owner_next(slot);
-        }
-        self.cancel_in_reference_order(&mut victims, CancelReason::Disconnect, sink);
-        let count = victims.len() as u32;
-        victims.clear();
-        self.scratch = victims;
-        self.report(
-            sink,
-            owner.0,
-            ClientOrderId(0),
-            ReportKind::MassCanceled { count },
-        );
-    }
-
-    /// Cancels `(order_ref, slot)` pairs in ascending reference order. The
-    /// lists are in resting order, not reference order (a replace that
-    /// loses priority keeps its list place, which saves list work on the
-    /// hot path), so they are sorted here, in place.
-    fn cancel_in_reference_order(
-        &mut self,
-        victims: &mut [(u64, u32)],
-        reason: CancelReason,
-        sink: &mut impl EventSink,
-    ) {
-        victims.sort_unstable();
-        for &(_, slot) in victims.iter() {
-            self.cancel_resting_fully(slot, reason, sink);
-        }
-    }
-
     /// Contract "Trading state".
     fn set_trading_state(
         &mut self,
@@ -748,22 +519,6 @@ impl Engine {
         let reopening = matches!(previous, TradingState::PreOpen | TradingState::Halted);
         if state == TradingState::Continuous && reopening {
             self.uncross(instrument.0, sink);
-        }
-    }
-}
-
-/// `Option<InstrumentId>` as a mass-cancel filter.
-trait InstrumentFilter {
-    /// `None` matches every instrument.
-    fn is_none_or_matches(&self, instrument: u32) -> bool;
-}
-
-impl InstrumentFilter for Option<InstrumentId> {
-    #[inline]
-    fn is_none_or_matches(&self, instrument: u32) -> bool {
-        match self {
-            None => true,
-            Some(wanted) => wanted.0 == instrument,
         }
     }
 }

@@ -2,11 +2,21 @@
 //! replace in O(1).
 //!
 //! An open-addressing table with linear probing and backward-shift
-//! deletion (no tombstones, so it never needs a rehash). Each entry is 8
-//! bytes: the upper 32 bits of the key's hash and the slab slot; the key
-//! itself is checked against the order in the slab, which the caller is
-//! about to read anyway. Sized at twice the slab capacity, rounded up to a
-//! power of two, so the load factor stays at or below one half.
+//! deletion (no tombstones). Each entry is 8 bytes: a 32-bit hash of the
+//! key and the slab slot; the key itself is checked against the order in
+//! the slab, which the caller is about to read anyway.
+//!
+//! The buffer is allocated once for four times the slab capacity (rounded
+//! up to a power of two), but only a power-of-two prefix of it is in use,
+//! doubled in place when the live count would pass a quarter of it (a low
+//! load keeps probe runs short: measured 2% fewer instructions and ~10%
+//! more commands/s than at one half). Live entries thus stay packed in a
+//! table proportional to the largest live count so far, not to the
+//! capacity: with a million-slot slab and five thousand live orders the
+//! table in use is 256 KiB, not 32 MiB; sizing by capacity had halved
+//! throughput at that capacity.
+//! A doubling is O(table) and happens only when the book reaches a new
+//! high-water mark; nothing ever allocates after construction.
 
 use crate::slab::Order;
 
@@ -16,13 +26,18 @@ const EMPTY: u64 = u64::MAX;
 /// Live-order lookup by `(owner, client order id)`.
 #[derive(Debug)]
 pub(crate) struct OrderIndex {
-    /// `hash_tag << 32 | slot`, or `EMPTY`.
+    /// `hash_tag << 32 | slot`, or `EMPTY`; `entries[..mask + 1]` in use.
     entries: Vec<u64>,
-    /// `entries.len() - 1`.
+    /// Size in use − 1 (a power of two minus one).
     mask: usize,
     /// Number of live entries.
     len: usize,
+    /// Live entries while the table doubles (capacity: the slab's).
+    spare: Vec<u64>,
 }
+
+/// Entries in use at first (8 KiB).
+const INITIAL_SIZE: usize = 1 << 10;
 
 /// Client order ids per block: consecutive ids of one owner share a block.
 const BLOCK_BITS: u32 = 3;
@@ -48,19 +63,25 @@ fn hash(owner: u32, client_order_id: u64) -> u32 {
 impl OrderIndex {
     /// An index that holds `capacity` orders without reallocating.
     pub(crate) fn new(capacity: u32) -> OrderIndex {
-        let size = (capacity as usize * 2)
+        let size = (capacity as usize * 4)
             .next_power_of_two()
             .max(1 << BLOCK_BITS);
         OrderIndex {
             entries: vec![EMPTY; size],
-            mask: size - 1,
+            mask: INITIAL_SIZE.min(size) - 1,
             len: 0,
+            spare: Vec::with_capacity(capacity as usize),
         }
     }
 
     /// Position and slot of a live key.
     #[inline]
-    fn find(&self, orders: &[Order], owner: u32, client_order_id: u64) -> Option<(usize, u32)> {
+    pub(crate) fn find(
+        &self,
+        orders: &[Order],
+        owner: u32,
+        client_order_id: u64,
+    ) -> Option<(usize, u32)> {
         let tag = hash(owner, client_order_id);
         let mut position = tag as usize & self.mask;
         loop {
@@ -95,14 +116,41 @@ impl OrderIndex {
     /// Adds a key that is not live (the caller checked).
     #[inline]
     pub(crate) fn insert(&mut self, owner: u32, client_order_id: u64, slot: u32) {
-        assert!(self.len < self.entries.len() / 2 + 1, "index over capacity");
+        if (self.len + 1) * 4 > self.mask + 1 {
+            self.grow();
+        }
         let tag = hash(owner, client_order_id);
-        let mut position = tag as usize & self.mask;
+        self.place(u64::from(tag) << 32 | u64::from(slot));
+        self.len += 1;
+    }
+
+    /// Puts an entry at the first free position of its probe path.
+    #[inline]
+    fn place(&mut self, entry: u64) {
+        let mut position = (entry >> 32) as usize & self.mask;
         while self.entries[position] != EMPTY {
             position = (position + 1) & self.mask;
         }
-        self.entries[position] = u64::from(tag) << 32 | u64::from(slot);
-        self.len += 1;
+        self.entries[position] = entry;
+    }
+
+    /// Doubles the size in use, rehashing the live entries into it.
+    #[cold]
+    fn grow(&mut self) {
+        let size = self.mask + 1;
+        assert!(size * 2 <= self.entries.len(), "index over capacity");
+        self.spare.clear();
+        self.spare.extend(
+            self.entries[..size]
+                .iter()
+                .copied()
+                .filter(|&entry| entry != EMPTY),
+        );
+        self.entries[..size * 2].fill(EMPTY);
+        self.mask = size * 2 - 1;
+        for index in 0..self.spare.len() {
+            self.place(self.spare[index]);
+        }
     }
 
     /// Removes a live key; `orders` must still hold the order under that key.
@@ -116,7 +164,7 @@ impl OrderIndex {
 
     /// Empties `position` and shifts later entries of its probe run back.
     #[inline]
-    fn remove_at(&mut self, position: usize) {
+    pub(crate) fn remove_at(&mut self, position: usize) {
         let mut hole = position;
         let mut probe = position;
         loop {
@@ -182,6 +230,27 @@ mod tests {
         assert!(!index.contains(&slab.orders, 1, 2));
         assert_eq!(index.get(&slab.orders, 2, 1), Some(b));
         assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn grows_in_place_and_keeps_every_key() {
+        let capacity = 5_000u32;
+        let mut slab = Slab::new(capacity);
+        let mut index = OrderIndex::new(capacity);
+        let buffer = index.entries.as_ptr();
+        for id in 0..u64::from(capacity) {
+            let slot = slab.alloc(order((id % 7) as u32, id * 3)).unwrap();
+            index.insert((id % 7) as u32, id * 3, slot);
+        }
+        assert_eq!(index.entries.as_ptr(), buffer, "no reallocation");
+        assert!(index.mask + 1 >= 2 * capacity as usize);
+        for id in 0..u64::from(capacity) {
+            assert_eq!(
+                index.get(&slab.orders, (id % 7) as u32, id * 3),
+                Some(id as u32)
+            );
+            assert_eq!(index.get(&slab.orders, (id % 7) as u32, id * 3 + 1), None);
+        }
     }
 
     #[test]

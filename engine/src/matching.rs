@@ -273,7 +273,7 @@ impl Engine {
 
     /// Puts an indexed, counted, listed slot at the back of its level and
     /// adds its leaves to the open quantity.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rest_slot(&mut self, slot: u32) {
         let order = *self.slab.get(slot);
         self.books[order.instrument as usize]

@@ -292,4 +292,64 @@ mod tests {
         );
         assert_eq!(cross_price(&book(110, &orders)), Some((105, 10)));
     }
+
+    /// The contract's selection, literally: every distinct resting price is
+    /// a candidate, compared by (max exec, min imbalance, min distance, lower price).
+    fn naive(reference: i64, orders: &[(Side, i64, u64)]) -> Option<(i64, u128)> {
+        let mut prices: Vec<i64> = orders.iter().map(|order| order.1).collect();
+        prices.sort_unstable();
+        prices.dedup();
+        let mut best: Option<(i64, u128, u128, u64)> = None;
+        for &price in &prices {
+            let buy: u128 = orders
+                .iter()
+                .filter(|o| o.0 == Side::Buy && o.1 >= price)
+                .map(|o| u128::from(o.2))
+                .sum();
+            let sell: u128 = orders
+                .iter()
+                .filter(|o| o.0 == Side::Sell && o.1 <= price)
+                .map(|o| u128::from(o.2))
+                .sum();
+            let (exec, imbalance, distance) =
+                (buy.min(sell), buy.abs_diff(sell), price.abs_diff(reference));
+            let better = match best {
+                None => true,
+                Some((_, e, i, d)) => {
+                    exec > e || (exec == e && (imbalance < i || (imbalance == i && distance < d)))
+                }
+            };
+            if better {
+                best = Some((price, exec, imbalance, distance));
+            }
+        }
+        best.filter(|&(_, exec, _, _)| exec > 0)
+            .map(|(price, exec, _, _)| (price, exec))
+    }
+
+    #[test]
+    fn matches_the_literal_contract_on_random_books() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for _ in 0..3_000 {
+            let count = next(12) as usize;
+            let orders: Vec<(Side, i64, u64)> = (0..count)
+                .map(|_| {
+                    let side = if next(2) == 0 { Side::Buy } else { Side::Sell };
+                    (side, 95 + next(11) as i64, 1 + next(4) * 5)
+                })
+                .collect();
+            let reference = 90 + next(21) as i64;
+            assert_eq!(
+                cross_price(&book(reference, &orders)),
+                naive(reference, &orders),
+                "{orders:?} ref {reference}"
+            );
+        }
+    }
 }

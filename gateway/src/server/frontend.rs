@@ -127,7 +127,11 @@ impl Agent for GatewayAgent {
         let stats = GatewayAgent::stats(self);
         vec![AgentStats {
             agent: "gateway".to_string(),
-            latencies: vec![stats.read_to_write.clone(), stats.engine_to_write.clone()],
+            latencies: vec![
+                stats.read_to_queued.clone(),
+                stats.read_to_write.clone(),
+                stats.engine_to_write.clone(),
+            ],
             counters: vec![
                 ("messages_in", stats.messages_in),
                 ("messages_out", stats.messages_out),

@@ -84,7 +84,9 @@ pub struct GatewayConfig {
 
 /// Latency histograms kept by the gateway thread (values in ns).
 pub struct GatewayStats {
-    /// Socket read → ack queued for writing, for commands that got an ack.
+    /// Socket read → ack encoded and queued for the socket (before the write syscall).
+    pub read_to_queued: LatencyRecorder,
+    /// Socket read → ack written to the socket (after the write syscall).
     pub read_to_write: LatencyRecorder,
     /// Engine apply → ack queued for writing.
     pub engine_to_write: LatencyRecorder,
@@ -101,7 +103,8 @@ pub struct GatewayStats {
 impl GatewayStats {
     fn new() -> GatewayStats {
         GatewayStats {
-            read_to_write: LatencyRecorder::new("gateway read->ack write"),
+            read_to_queued: LatencyRecorder::new("gateway read->ack queued"),
+            read_to_write: LatencyRecorder::new("gateway read->ack written"),
             engine_to_write: LatencyRecorder::new("engine apply->ack write"),
             messages_in: 0,
             messages_out: 0,
@@ -248,7 +251,14 @@ impl GatewayAgent {
     /// One round of work; `poll_timeout` bounds how long it may block waiting
     /// for sockets when there is nothing else to do (zero = never block).
     pub fn run_once(&mut self, poll_timeout: Option<Duration>) -> usize {
+        // Outbound first: acks for what the engine did since the last round
+        // go out before we read more, so a new command's trip to the engine
+        // never waits behind a write syscall (in shared mode the engine runs
+        // right after this returns).
         let mut work = self.drain_reports();
+        work += self.flush_dirty();
+        let now = self.clock.now_ns();
+        self.record_ack_latencies(now);
         work += self.retry_deferred();
         work += self.resume_paused();
         let timeout = if work > 0 {
@@ -257,12 +267,13 @@ impl GatewayAgent {
             poll_timeout
         };
         work += self.poll_sockets(timeout);
+        // Replies the gateway made itself while reading (logins, rejects).
         work += self.flush_dirty();
         let now = self.clock.now_ns();
-        self.record_ack_latencies(now);
         if now >= self.next_timer_ns {
             self.next_timer_ns = now + TIMER_PERIOD_NS;
             work += self.check_timers(now);
+            work += self.flush_dirty();
         }
         work
     }
@@ -303,6 +314,8 @@ impl GatewayAgent {
             if ouch_bridge::is_ack(&outbound.report) {
                 self.ack_stamps
                     .push((outbound.ingress_ns, outbound.engine_ns));
+                let queued = now.saturating_sub(outbound.ingress_ns);
+                self.stats.read_to_queued.record_ns(queued);
             }
             self.append_sequenced(user_index, now);
         }
