@@ -379,3 +379,250 @@ impl ReplyHandler<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blaster::slots::Liveness;
+    use rtes_gateway::ouch::{
+        Accepted, AcceptedOrder, BboWeightIndicator, CancelReason, CancelReject, Canceled,
+        Capacity, CrossType, Display, Executed, IntermarketSweep, LiquidityFlag, OrderState,
+        OuchMessage, RejectReason, Rejected, Replaced, Side,
+    };
+    use rtes_gateway::soupbin::ascii::Alpha;
+
+    const CODEC: TokenCodec = TokenCodec::new_const(*b"RUN001");
+
+    fn token(number: u64) -> Alpha<14> {
+        Alpha(CODEC.encode(number))
+    }
+
+    fn accepted(number: u64, shares: u32) -> AcceptedOrder {
+        AcceptedOrder {
+            timestamp_ns: 1,
+            order_token: token(number),
+            side: Side::Buy,
+            shares,
+            stock: Alpha(*b"AAPL    "),
+            price: 1_900_000,
+            time_in_force: 99_999,
+            firm: Alpha(*b"RTES"),
+            display: Display::Anonymous,
+            order_reference_number: 7,
+            capacity: Capacity::Agency,
+            intermarket_sweep: IntermarketSweep::NotEligible,
+            minimum_quantity: 0,
+            cross_type: CrossType::NoCross,
+            order_state: OrderState::Live,
+            bbo_weight_indicator: BboWeightIndicator::Unspecified,
+        }
+    }
+
+    struct Fixture {
+        slots: Slots,
+        control: Control,
+        stats: Stats,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            Fixture {
+                slots: Slots::new(16),
+                control: Control::default(),
+                stats: Stats::default(),
+            }
+        }
+
+        fn begin(&self, number: u64, kind: RequestKind) {
+            self.slots.begin(
+                number,
+                Request {
+                    kind,
+                    measured: true,
+                    scheduled_ns: 1_000,
+                },
+            );
+        }
+
+        fn reply<M: OuchMessage>(&mut self, message: &M, now_ns: u64) {
+            let mut bytes = [0u8; 128];
+            let length = message.encode(&mut bytes).unwrap();
+            ReplyHandler {
+                codec: &CODEC,
+                slots: &self.slots,
+                control: &self.control,
+                stats: &mut self.stats,
+                now_ns,
+            }
+            .on_message(&bytes[..length]);
+        }
+
+        fn count(&self, kind: LatencyKind) -> u64 {
+            self.stats.histogram(kind).len()
+        }
+    }
+
+    #[test]
+    fn order_then_cancel() {
+        let mut fixture = Fixture::new();
+        fixture.begin(0, RequestKind::New);
+        fixture.reply(&Accepted(accepted(0, 100)), 51_000);
+        assert_eq!(fixture.count(LatencyKind::New), 1);
+        assert_eq!(
+            fixture.stats.histogram(LatencyKind::New).max() / 1000,
+            50,
+            "measured from the scheduled time"
+        );
+        assert_eq!(fixture.slots.liveness(0), Liveness::Live);
+        fixture.begin(0, RequestKind::Cancel);
+        fixture.reply(
+            &Canceled {
+                timestamp_ns: 2,
+                order_token: token(0),
+                decrement_shares: 100,
+                reason: CancelReason::UserRequested,
+            },
+            60_000,
+        );
+        assert_eq!(fixture.count(LatencyKind::Cancel), 1);
+        assert_eq!(fixture.slots.liveness(0), Liveness::Dead);
+        assert_eq!(fixture.slots.outstanding(), 0);
+    }
+
+    #[test]
+    fn ioc_waits_for_its_first_execution() {
+        let mut fixture = Fixture::new();
+        fixture.begin(1, RequestKind::Ioc);
+        fixture.reply(&Accepted(accepted(1, 300)), 10_000);
+        assert_eq!(
+            fixture.slots.outstanding(),
+            1,
+            "Accepted does not end an IOC"
+        );
+        let executed = Executed {
+            timestamp_ns: 3,
+            order_token: token(1),
+            executed_shares: 100,
+            execution_price: 1_900_000,
+            liquidity_flag: LiquidityFlag::Removed,
+            match_number: 9,
+        };
+        fixture.reply(&executed, 20_000);
+        fixture.reply(&executed, 21_000);
+        fixture.reply(
+            &Canceled {
+                timestamp_ns: 4,
+                order_token: token(1),
+                decrement_shares: 100,
+                reason: CancelReason::ImmediateOrCancel,
+            },
+            22_000,
+        );
+        assert_eq!(fixture.count(LatencyKind::Ioc), 1);
+        assert_eq!(fixture.count(LatencyKind::IocUnfilled), 0);
+        assert_eq!(fixture.stats.executions, 2);
+        assert_eq!(fixture.slots.liveness(1), Liveness::Dead);
+        // An IOC that found nothing: Accepted then Canceled.
+        fixture.begin(2, RequestKind::Ioc);
+        fixture.reply(&Accepted(accepted(2, 100)), 10_000);
+        fixture.reply(
+            &Canceled {
+                timestamp_ns: 4,
+                order_token: token(2),
+                decrement_shares: 100,
+                reason: CancelReason::ImmediateOrCancel,
+            },
+            12_000,
+        );
+        assert_eq!(fixture.count(LatencyKind::IocUnfilled), 1);
+        assert_eq!(fixture.slots.outstanding(), 0);
+    }
+
+    #[test]
+    fn replace_accepted_and_replace_refused() {
+        let mut fixture = Fixture::new();
+        fixture.begin(3, RequestKind::New);
+        fixture.reply(&Accepted(accepted(3, 100)), 5_000);
+        // 3 → 4 succeeds.
+        fixture.slots.link_replacement(4, 3);
+        fixture.begin(3, RequestKind::ReplaceSource);
+        fixture.begin(4, RequestKind::Replace);
+        assert_eq!(fixture.slots.liveness(3), Liveness::Busy);
+        fixture.reply(
+            &Replaced {
+                order: accepted(4, 200),
+                previous_order_token: token(3),
+            },
+            9_000,
+        );
+        assert_eq!(fixture.count(LatencyKind::Replace), 1);
+        assert_eq!(fixture.slots.liveness(3), Liveness::Dead);
+        assert_eq!(fixture.slots.liveness(4), Liveness::Live);
+        assert_eq!(fixture.slots.outstanding(), 0);
+        // 4 → 5 refused (4 filled meanwhile): Rejected on the replacement.
+        fixture.slots.link_replacement(5, 4);
+        fixture.begin(4, RequestKind::ReplaceSource);
+        fixture.begin(5, RequestKind::Replace);
+        fixture.reply(
+            &Rejected {
+                timestamp_ns: 5,
+                order_token: token(5),
+                reason: RejectReason::Other,
+            },
+            9_000,
+        );
+        assert_eq!(fixture.stats.rejected, [0, 0, 0, 1]);
+        assert_eq!(
+            fixture.slots.outstanding(),
+            0,
+            "the source marker is cleared too"
+        );
+    }
+
+    #[test]
+    fn cancel_reject_and_foreign_tokens() {
+        let mut fixture = Fixture::new();
+        fixture.begin(6, RequestKind::Cancel);
+        fixture.reply(
+            &CancelReject {
+                timestamp_ns: 6,
+                order_token: token(6),
+            },
+            7_000,
+        );
+        assert_eq!(fixture.stats.cancel_rejected, 1);
+        assert_eq!(fixture.slots.outstanding(), 0);
+        fixture.reply(
+            &CancelReject {
+                timestamp_ns: 6,
+                order_token: Alpha(TokenCodec::new(99).encode(6)),
+            },
+            7_000,
+        );
+        assert_eq!(fixture.stats.foreign, 1);
+        // Beyond the slots: foreign too, never an out-of-bounds index.
+        fixture.reply(
+            &CancelReject {
+                timestamp_ns: 6,
+                order_token: token(1_000),
+            },
+            7_000,
+        );
+        assert_eq!(fixture.stats.foreign, 2);
+        fixture.on_garbage();
+        assert_eq!(fixture.stats.malformed, 1);
+    }
+
+    impl Fixture {
+        fn on_garbage(&mut self) {
+            ReplyHandler {
+                codec: &CODEC,
+                slots: &self.slots,
+                control: &self.control,
+                stats: &mut self.stats,
+                now_ns: 0,
+            }
+            .on_message(b"A short");
+        }
+    }
+}

@@ -25,6 +25,11 @@ impl TokenCodec {
         TokenCodec { prefix }
     }
 
+    /// A codec with an explicit 6-character prefix (tests, fixed runs).
+    pub const fn new_const(prefix: [u8; PREFIX_LEN]) -> TokenCodec {
+        TokenCodec { prefix }
+    }
+
     /// A codec whose prefix comes from the wall clock (tenths of a second).
     pub fn from_clock() -> TokenCodec {
         let tenths = std::time::SystemTime::now()
