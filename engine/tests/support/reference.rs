@@ -160,16 +160,7 @@ impl ReferenceEngine {
     pub fn resting_orders(&self, instrument: InstrumentId, side: Side) -> Vec<RestingOrder> {
         self.side_in_priority(instrument, side)
             .into_iter()
-            .map(|order| RestingOrder {
-                order_ref: order.order_ref,
-                owner: order.owner,
-                client_order_id: order.client_order_id,
-                account: order.account,
-                side: order.side,
-                price: order.price,
-                leaves: order.leaves,
-                hidden: order.hidden,
-            })
+            .map(|order| resting_order(&order))
             .collect()
     }
 
@@ -184,6 +175,20 @@ impl ReferenceEngine {
             .get(&(account, instrument))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Every live order of an owner with its instrument, by `OrderRef`.
+    pub fn live_orders_of(&self, owner: OwnerId) -> Vec<(InstrumentId, RestingOrder)> {
+        let mut live: Vec<Order> = self
+            .orders
+            .iter()
+            .filter(|order| order.owner == owner)
+            .copied()
+            .collect();
+        live.sort_by_key(|order| order.order_ref);
+        live.iter()
+            .map(|order| (order.instrument, resting_order(order)))
+            .collect()
     }
 
     /// Number of resting orders across all instruments.
@@ -815,13 +820,10 @@ impl ReferenceEngine {
             return;
         }
         let mut total = 0;
-        loop {
-            let (Some(bid), Some(offer)) = (
-                self.best(instrument, Side::Buy),
-                self.best(instrument, Side::Sell),
-            ) else {
-                break;
-            };
+        while let (Some(bid), Some(offer)) = (
+            self.best(instrument, Side::Buy),
+            self.best(instrument, Side::Sell),
+        ) {
             if bid.price < price || offer.price > price {
                 break;
             }
@@ -1063,7 +1065,7 @@ struct RiskRequest {
 
 /// New-order check 5 (also replace step 5).
 fn check_quantity(instrument: &InstrumentConfig, qty: Qty) -> Result<(), RejectReason> {
-    if qty.0 == 0 || qty.0 % instrument.lot_size != 0 {
+    if qty.0 == 0 || !qty.0.is_multiple_of(instrument.lot_size) {
         return Err(RejectReason::InvalidQuantity);
     }
     if qty < instrument.min_qty {
@@ -1081,4 +1083,18 @@ fn check_band(instrument: &InstrumentConfig, price: Price) -> Result<(), RejectR
         return Err(RejectReason::PriceOutsideBand);
     }
     Ok(())
+}
+
+/// The public view of a resting order.
+fn resting_order(order: &Order) -> RestingOrder {
+    RestingOrder {
+        order_ref: order.order_ref,
+        owner: order.owner,
+        client_order_id: order.client_order_id,
+        account: order.account,
+        side: order.side,
+        price: order.price,
+        leaves: order.leaves,
+        hidden: order.hidden,
+    }
 }
