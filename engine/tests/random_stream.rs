@@ -1,0 +1,411 @@
+//! A long random mixed stream with `validate()` after every command, plus
+//! replay determinism (same commands → same events and state hash) and
+//! basic accounting checks on the events themselves.
+
+use rtes_engine::*;
+
+/// Folds every event into a hash and checks per-command numbering.
+#[derive(Default)]
+struct DigestSink {
+    digest: u64,
+    events: u64,
+    seq: u64,
+    fills: u64,
+}
+
+impl DigestSink {
+    fn mix(&mut self, text: String) {
+        for byte in text.bytes() {
+            self.digest = (self.digest ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.events += 1;
+    }
+}
+
+impl EventSink for DigestSink {
+    fn report(&mut self, report: &Report) {
+        assert_eq!(report.seq.0, self.seq, "report seq");
+        if let ReportKind::Executed {
+            liquidity: Liquidity::Removed,
+            ..
+        } = report.kind
+        {
+            self.fills += 1;
+        }
+        self.mix(format!("{report:?}"));
+    }
+    fn market(&mut self, event: &MarketEvent) {
+        assert_eq!(event.seq.0, self.seq, "market seq");
+        self.mix(format!("{event:?}"));
+    }
+}
+
+/// xorshift64*: a seeded generator with no dependencies.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
+    }
+}
+
+const OWNERS: u64 = 4;
+const CLIENT_IDS: u64 = 3_000;
+const INSTRUMENTS: u32 = 2;
+
+fn config_with(max_resting_orders: u32) -> EngineConfig {
+    let instrument = |symbol: &str| InstrumentConfig {
+        symbol: symbol.into(),
+        tick_size: 100,
+        lot_size: 10,
+        min_qty: Qty(10),
+        max_qty: Qty(10_000),
+        reference_price: Price(1_000),
+        band_low: Price(900),
+        band_high: Price(1_100),
+        initial_state: TradingState::Continuous,
+    };
+    let account = |stp| AccountConfig {
+        name: "A".into(),
+        max_order_qty: Qty(5_000),
+        max_notional: 1_000_000_000_000,
+        price_collar_bps: 900,
+        max_open_orders: 2_000,
+        max_position: 200_000,
+        self_trade_prevention: stp,
+    };
+    EngineConfig {
+        instruments: vec![instrument("AAA"), instrument("BBB")],
+        accounts: vec![
+            account(SelfTradePrevention::Off),
+            account(SelfTradePrevention::CancelNewest),
+            account(SelfTradePrevention::CancelOldest),
+            account(SelfTradePrevention::CancelBoth),
+        ],
+        max_resting_orders,
+        max_owners: OWNERS as u32,
+    }
+}
+
+fn random_command(rng: &mut Rng, ts: u64) -> Command {
+    let owner = OwnerId(rng.below(OWNERS) as u32);
+    let instrument = InstrumentId(rng.below(u64::from(INSTRUMENTS)) as u32);
+    let client_order_id = ClientOrderId(rng.below(CLIENT_IDS));
+    let price = Price(980 + rng.below(41) as i64);
+    let qty = Qty(10 * (1 + rng.below(20)));
+    let roll = rng.below(1_000);
+    let kind = if roll < 400 {
+        let time_in_force = match rng.below(10) {
+            0 => TimeInForce::Ioc,
+            1 => TimeInForce::Fok,
+            _ => TimeInForce::Day,
+        };
+        CommandKind::New(NewOrder {
+            client_order_id,
+            account: AccountId(rng.below(4) as u32),
+            instrument,
+            side: if rng.below(2) == 0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            },
+            order_type: if rng.below(30) == 0 {
+                OrderType::Market
+            } else {
+                OrderType::Limit
+            },
+            price,
+            qty,
+            time_in_force,
+            min_qty: Qty(if rng.below(10) == 0 { 10 } else { 0 }),
+            post_only: rng.below(20) == 0,
+            hidden: rng.below(8) == 0,
+        })
+    } else if roll < 750 {
+        CommandKind::Replace(ReplaceOrder {
+            client_order_id,
+            new_client_order_id: if rng.below(2) == 0 {
+                client_order_id
+            } else {
+                ClientOrderId(rng.below(CLIENT_IDS))
+            },
+            price,
+            qty: if rng.below(20) == 0 { Qty(0) } else { qty },
+        })
+    } else if roll < 990 {
+        CommandKind::Cancel(CancelOrder {
+            client_order_id,
+            leave_qty: Qty(10 * rng.below(3)),
+        })
+    } else if roll < 993 {
+        CommandKind::MassCancel(MassCancel {
+            account: AccountId(rng.below(5) as u32),
+            instrument: if rng.below(2) == 0 {
+                None
+            } else {
+                Some(instrument)
+            },
+        })
+    } else if roll < 994 {
+        CommandKind::CancelOwnerOrders
+    } else {
+        let state = match rng.below(6) {
+            0 => TradingState::PreOpen,
+            1 => TradingState::Halted,
+            2 => TradingState::Closed,
+            _ => TradingState::Continuous,
+        };
+        CommandKind::SetTradingState { instrument, state }
+    };
+    Command {
+        owner,
+        ts: TimestampNs(ts),
+        kind,
+    }
+}
+
+fn config() -> EngineConfig {
+    config_with(4_000)
+}
+
+fn run(seed: u64, commands: usize, validate_every: usize) -> (u64, u64, DigestSink) {
+    run_with(config(), seed, commands, validate_every)
+}
+
+fn run_with(
+    config: EngineConfig,
+    seed: u64,
+    commands: usize,
+    validate_every: usize,
+) -> (u64, u64, DigestSink) {
+    let mut rng = Rng(seed);
+    let mut engine = Engine::new(config).expect("valid config");
+    let mut sink = DigestSink::default();
+    let mut most_resting = 0;
+    for i in 0..commands {
+        let command = random_command(&mut rng, i as u64);
+        sink.seq = i as u64 + 1;
+        assert_eq!(engine.apply(&command, &mut sink).0, i as u64 + 1);
+        if i % validate_every == 0 {
+            engine.validate();
+        }
+        most_resting = most_resting.max(u64::from(engine.resting_order_count()));
+    }
+    engine.validate();
+    (engine.state_hash(), most_resting, sink)
+}
+
+#[test]
+fn random_stream_keeps_every_invariant() {
+    for seed in [1u64, 0x9e37_79b9_7f4a_7c15, 42] {
+        let (_, resting, sink) = run(seed, 20_000, 1);
+        assert!(
+            resting > 200,
+            "seed {seed}: books populated ({resting} at most)"
+        );
+        assert!(
+            sink.fills > 1_000,
+            "seed {seed}: the stream trades ({} fills)",
+            sink.fills
+        );
+    }
+}
+
+#[test]
+fn replay_is_deterministic() {
+    let (hash_a, _, sink_a) = run(7, 100_000, 10_000);
+    let (hash_b, _, sink_b) = run(7, 100_000, 10_000);
+    assert_eq!(hash_a, hash_b);
+    assert_eq!(
+        (sink_a.digest, sink_a.events),
+        (sink_b.digest, sink_b.events)
+    );
+    let (hash_c, _, _) = run(8, 100_000, 10_000);
+    assert_ne!(hash_a, hash_c);
+}
+
+/// Rebuilds the displayed book from market events alone, as a feed
+/// subscriber would, and checks the execution reports pair up.
+#[derive(Default)]
+struct FeedShadow {
+    /// `order_ref → (instrument, side, price, qty)`.
+    displayed: std::collections::HashMap<u64, (u32, Side, i64, u64)>,
+    /// Match numbers seen in reports, with the quantity of each side.
+    last_match: u64,
+    pending_fill: Option<(u64, u64)>,
+}
+
+impl FeedShadow {
+    fn execute(&mut self, order_ref: OrderRef, qty: Qty) {
+        let entry = self
+            .displayed
+            .get_mut(&order_ref.0)
+            .expect("execution of an order the feed never added");
+        assert!(entry.3 >= qty.0, "feed executes more than shown");
+        entry.3 -= qty.0;
+        if entry.3 == 0 {
+            self.displayed.remove(&order_ref.0);
+        }
+    }
+}
+
+impl EventSink for FeedShadow {
+    fn report(&mut self, report: &Report) {
+        if let ReportKind::Executed {
+            qty,
+            match_number,
+            liquidity,
+            ..
+        } = report.kind
+        {
+            match self.pending_fill.take() {
+                None => {
+                    assert!(
+                        liquidity != Liquidity::Removed,
+                        "taker report before maker report"
+                    );
+                    assert_eq!(
+                        match_number.0,
+                        self.last_match + 1,
+                        "match numbers step by one"
+                    );
+                    self.last_match = match_number.0;
+                    self.pending_fill = Some((match_number.0, qty.0));
+                }
+                Some((number, shares)) => {
+                    assert_eq!(
+                        (match_number.0, qty.0),
+                        (number, shares),
+                        "both sides of a fill agree"
+                    );
+                    assert!(liquidity != Liquidity::Added, "two makers in one fill");
+                }
+            }
+        } else {
+            assert!(self.pending_fill.is_none(), "a fill reported one side only");
+        }
+    }
+
+    fn market(&mut self, event: &MarketEvent) {
+        let instrument = event.instrument.0;
+        match event.kind {
+            MarketEventKind::Add {
+                order_ref,
+                side,
+                price,
+                qty,
+            } => {
+                let previous = self
+                    .displayed
+                    .insert(order_ref.0, (instrument, side, price.0, qty.0));
+                assert!(previous.is_none(), "ref added twice");
+            }
+            MarketEventKind::Execute { order_ref, qty, .. }
+            | MarketEventKind::ExecuteAtPrice { order_ref, qty, .. } => {
+                self.execute(order_ref, qty)
+            }
+            MarketEventKind::Reduce { order_ref, qty } => {
+                let entry = self
+                    .displayed
+                    .get_mut(&order_ref.0)
+                    .expect("reduce of an unknown order");
+                assert!(entry.3 > qty.0, "reduce must leave shares");
+                entry.3 -= qty.0;
+            }
+            MarketEventKind::Delete { order_ref } => {
+                assert!(
+                    self.displayed.remove(&order_ref.0).is_some(),
+                    "delete of an unknown order"
+                );
+            }
+            MarketEventKind::Replace {
+                old_order_ref,
+                new_order_ref,
+                price,
+                qty,
+            } => {
+                let (instrument, side, _, _) = self
+                    .displayed
+                    .remove(&old_order_ref.0)
+                    .expect("replace of an unknown order");
+                self.displayed
+                    .insert(new_order_ref.0, (instrument, side, price.0, qty.0));
+            }
+            MarketEventKind::CrossTrade { match_number, .. } => {
+                assert_eq!(
+                    match_number.0,
+                    self.last_match + 1,
+                    "the cross summary takes the next match number"
+                );
+                self.last_match = match_number.0;
+            }
+            MarketEventKind::HiddenTrade { .. } | MarketEventKind::TradingState { .. } => {}
+        }
+    }
+}
+
+#[test]
+fn feed_rebuilds_the_displayed_book() {
+    for seed in [3u64, 0xfeed_beef, 99] {
+        let mut rng = Rng(seed);
+        let mut engine = Engine::new(config()).expect("valid config");
+        let mut shadow = FeedShadow::default();
+        for i in 0..30_000u64 {
+            let command = random_command(&mut rng, i);
+            engine.apply(&command, &mut shadow);
+            assert!(
+                shadow.pending_fill.is_none(),
+                "a fill reported one side only"
+            );
+            if i % 97 == 0 {
+                let mut from_engine = std::collections::HashMap::new();
+                for instrument in 0..INSTRUMENTS {
+                    for side in [Side::Buy, Side::Sell] {
+                        for order in engine.resting_orders(InstrumentId(instrument), side) {
+                            if !order.hidden {
+                                from_engine.insert(
+                                    order.order_ref.0,
+                                    (instrument, side, order.price.0, order.leaves.0),
+                                );
+                            }
+                        }
+                    }
+                }
+                assert_eq!(
+                    from_engine, shadow.displayed,
+                    "seed {seed} command {i}: feed book != engine book"
+                );
+            }
+        }
+        assert!(
+            shadow.last_match > 1_000,
+            "seed {seed}: the stream trades ({} matches)",
+            shadow.last_match
+        );
+    }
+}
+
+/// Millions of commands with periodic validation; run with
+/// `cargo test -p rtes-engine --release --test random_stream -- --ignored`.
+#[test]
+#[ignore = "long: run in release"]
+fn long_random_stream() {
+    for seed in [11u64, 12, 13] {
+        let (_, resting, sink) = run(seed, 2_000_000, 5_000);
+        assert!(resting > 200 && sink.fills > 100_000, "seed {seed}");
+    }
+}
+
+#[test]
+fn tiny_slab_keeps_every_invariant_while_full() {
+    // 40 slots for a flow that wants hundreds: BookFull and slot reuse all the time.
+    let (_, resting, sink) = run_with(config_with(40), 5, 20_000, 1);
+    assert_eq!(resting, 40, "the slab fills up");
+    assert!(sink.fills > 1_000);
+}
