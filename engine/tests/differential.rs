@@ -8,16 +8,19 @@
 
 mod support;
 
+use std::collections::BTreeSet;
+
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
-use rtes_engine::{Engine, InstrumentId, Side};
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use rtes_engine::{CancelReason, Engine, InstrumentId, RejectReason, ReportKind, Side};
 use support::reference::ReferenceEngine;
 use support::stream::{case_strategy, Case, Generator, INSTRUMENTS};
-use support::Recorder;
+use support::{Recorded, Recorder};
 
 /// Cases per run when `PROPTEST_CASES` is not set; sized so the file runs
 /// in well under a minute in the dev profile.
-const DEFAULT_CASES: u32 = 24;
+const DEFAULT_CASES: u32 = 32;
 
 fn config(default_cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -90,4 +93,157 @@ proptest! {
     fn fast_engine_matches_reference_long(case in case_strategy(3_000, 4_000)) {
         run_case(&case)?;
     }
+}
+
+/// A name for each kind of outcome an event shows (which reject reason,
+/// which cancel reason, which liquidity, keep or lose priority, ...).
+fn feature(event: &Recorded) -> String {
+    match event {
+        Recorded::Report(report) => match report.kind {
+            ReportKind::Accepted { .. } => "Accepted".into(),
+            ReportKind::Rejected { reason, .. } => format!("Rejected {reason:?}"),
+            ReportKind::Executed { liquidity, .. } => format!("Executed {liquidity:?}"),
+            ReportKind::Canceled { reason, .. } => format!("Canceled {reason:?}"),
+            ReportKind::Replaced {
+                previous_order_ref,
+                order_ref,
+                ..
+            } => if previous_order_ref == order_ref {
+                "Replaced keeping priority"
+            } else {
+                "Replaced losing priority"
+            }
+            .into(),
+            ReportKind::CancelRejected { reason } => format!("CancelRejected {reason:?}"),
+            ReportKind::MassCanceled { count } => {
+                format!("MassCanceled {}", if count == 0 { "none" } else { "some" })
+            }
+        },
+        Recorded::Market(market) => {
+            let name = format!("{:?}", market.kind);
+            name[..name.find([' ', '{']).unwrap_or(name.len())].to_string()
+        }
+    }
+}
+
+/// The generated streams are only evidence if they reach every path: run
+/// fixed-seed cases through the reference model and check that every reject
+/// reason, cancel reason, liquidity role, replace outcome and market event
+/// kind (plus marketable replaces, uncrosses and the self-trade paths) occurs.
+#[test]
+fn generated_streams_reach_every_outcome() {
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[42; 32]),
+    );
+    let strategy = case_strategy(200, 1_500);
+    let mut seen = BTreeSet::new();
+    let mut commands = 0usize;
+    for _ in 0..96 {
+        let case = strategy.new_tree(&mut runner).expect("generates").current();
+        let mut reference = ReferenceEngine::new(case.setup.config());
+        let mut generator = Generator::new(&case.setup);
+        let mut sink = Recorder::default();
+        for recipe in &case.recipes {
+            let command = generator.command(recipe, &reference);
+            reference.apply(&command, &mut sink);
+            commands += 1;
+            let events = sink.take();
+            seen.extend(events.iter().map(feature));
+            // A replace that loses priority and then trades.
+            if events
+                .iter()
+                .any(|e| feature(e) == "Replaced losing priority")
+                && events.iter().any(|e| feature(e) == "Executed Removed")
+            {
+                seen.insert("marketable replace".into());
+            }
+        }
+    }
+    use RejectReason::*;
+    let rejects = [
+        UnknownInstrument,
+        InvalidQuantity,
+        QuantityBelowMinimum,
+        QuantityAboveMaximum,
+        PriceOutsideBand,
+        InvalidMinQty,
+        InvalidOrderAttributes,
+        DuplicateClientOrderId,
+        PostOnlyWouldTake,
+        InstrumentClosed,
+        InstrumentHalted,
+        NotAllowedInState,
+        RiskMaxOrderQty,
+        RiskMaxNotional,
+        RiskPriceCollar,
+        RiskMaxOpenOrders,
+        RiskMaxPosition,
+        UnknownAccount,
+        BookFull,
+    ];
+    let cancel_rejects = [
+        UnknownOrder,
+        InvalidQuantity,
+        InstrumentClosed,
+        InstrumentHalted,
+        DuplicateClientOrderId,
+        QuantityBelowMinimum,
+        QuantityAboveMaximum,
+        PriceOutsideBand,
+        PostOnlyWouldTake,
+        RiskMaxOrderQty,
+        RiskMaxNotional,
+        RiskPriceCollar,
+        RiskMaxPosition,
+        UnknownAccount,
+    ];
+    use CancelReason::*;
+    // Supervisory is never emitted by the engine (operator tooling only).
+    let cancels = [
+        User,
+        ImmediateOrCancel,
+        FillConditionNotMet,
+        SelfTradeNewest,
+        SelfTradeOldest,
+        SelfTradeBoth,
+        MassCancel,
+        Disconnect,
+    ];
+    let mut expected: Vec<String> = rejects.iter().map(|r| format!("Rejected {r:?}")).collect();
+    expected.extend(
+        cancel_rejects
+            .iter()
+            .map(|r| format!("CancelRejected {r:?}")),
+    );
+    expected.extend(cancels.iter().map(|r| format!("Canceled {r:?}")));
+    expected.extend(
+        [
+            "Accepted",
+            "Executed Added",
+            "Executed Removed",
+            "Executed Cross",
+            "Replaced keeping priority",
+            "Replaced losing priority",
+            "marketable replace",
+            "MassCanceled none",
+            "MassCanceled some",
+            "Add",
+            "Execute",
+            "ExecuteAtPrice",
+            "Reduce",
+            "Delete",
+            "Replace",
+            "HiddenTrade",
+            "CrossTrade",
+            "TradingState",
+        ]
+        .map(String::from),
+    );
+    assert!(commands >= 96 * 200, "{commands} commands generated");
+    let missing: Vec<&String> = expected.iter().filter(|e| !seen.contains(*e)).collect();
+    assert!(
+        missing.is_empty(),
+        "never generated: {missing:?}\nseen: {seen:?}"
+    );
 }

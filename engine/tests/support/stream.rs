@@ -191,7 +191,8 @@ impl Setup {
                 symbol: format!("SYM{index}"),
                 tick_size: self.tick_size(),
                 lot_size: self.lot_size,
-                min_qty: Qty(self.lot_size),
+                // Instrument 1 needs two lots, so QuantityBelowMinimum happens.
+                min_qty: Qty(self.lot_size * u64::from(index + 1)),
                 max_qty: Qty(self.lot_size * 20),
                 reference_price: Price(MID),
                 band_low: Price(MID - BAND_HALF_WIDTH),
