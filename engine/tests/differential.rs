@@ -13,9 +13,13 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, TestCaseError, TestRng, TestRunner};
-use rtes_engine::{CancelReason, Engine, InstrumentId, RejectReason, ReportKind, Side};
+use rtes_engine::{
+    AccountId, CancelOrder, CancelReason, ClientOrderId, Command, CommandKind, Engine,
+    EngineConfig, InstrumentId, MassCancel, NewOrder, OrderType, OwnerId, Price, Qty, RejectReason,
+    ReplaceOrder, ReportKind, Side, TimeInForce, TimestampNs, TradingState,
+};
 use support::reference::ReferenceEngine;
-use support::stream::{case_strategy, Case, Generator, INSTRUMENTS};
+use support::stream::{case_strategy, Case, Generator, Setup, MID};
 use support::{Recorded, Recorder};
 
 /// Cases per run when `PROPTEST_CASES` is not set; sized so the file runs
@@ -37,13 +41,29 @@ fn config(default_cases: u32) -> ProptestConfig {
 
 /// Feeds the case to both engines, comparing command by command.
 fn run_case(case: &Case) -> Result<(), TestCaseError> {
-    let config = case.setup.config();
-    let mut engine = Engine::new(config.clone()).expect("generated configurations are valid");
-    let mut reference = ReferenceEngine::new(config);
     let mut generator = Generator::new(&case.setup);
+    let mut recipes = case.recipes.iter();
+    compare(case.setup.config(), |reference| {
+        recipes
+            .next()
+            .map(|recipe| generator.command(recipe, reference))
+    })
+}
+
+/// Applies commands from `next` (which may look at the reference's state)
+/// to both engines until it returns `None`: per-command events must be
+/// identical, the fast engine must validate after each, and the final books
+/// and trading states must be equal.
+fn compare(
+    config: EngineConfig,
+    mut next: impl FnMut(&ReferenceEngine) -> Option<Command>,
+) -> Result<(), TestCaseError> {
+    let instruments = config.instruments.len() as u32;
+    let mut engine = Engine::new(config.clone()).expect("test configurations are valid");
+    let mut reference = ReferenceEngine::new(config);
     let (mut fast_sink, mut reference_sink) = (Recorder::default(), Recorder::default());
-    for (index, recipe) in case.recipes.iter().enumerate() {
-        let command = generator.command(recipe, &reference);
+    let mut index = 0;
+    while let Some(command) = next(&reference) {
         let fast_seq = engine.apply(&command, &mut fast_sink);
         engine.validate();
         let reference_seq = reference.apply(&command, &mut reference_sink);
@@ -56,8 +76,9 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
             index,
             command
         );
+        index += 1;
     }
-    for instrument in (0..INSTRUMENTS).map(InstrumentId) {
+    for instrument in (0..instruments).map(InstrumentId) {
         prop_assert_eq!(
             engine.trading_state(instrument),
             reference.trading_state(instrument)
@@ -73,6 +94,14 @@ fn run_case(case: &Case) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// Runs a fixed list of commands through both engines.
+fn compare_commands(config: EngineConfig, commands: &[Command]) {
+    let mut commands = commands.iter();
+    if let Err(failure) = compare(config, |_| commands.next().copied()) {
+        panic!("{failure}");
+    }
 }
 
 proptest! {
@@ -246,4 +275,125 @@ fn generated_streams_reach_every_outcome() {
         missing.is_empty(),
         "never generated: {missing:?}\nseen: {seen:?}"
     );
+}
+
+/// Corners the contract pins down but random streams reach rarely, run
+/// through both engines.
+#[test]
+fn rare_corners_agree() {
+    let setup = Setup {
+        weights: [1; 14],
+        tick_choice: true,
+        lot_size: 10,
+        small_slab: None,
+        tight: (5, 5, 50, 2, 8),
+        tight_stp: 1,
+        // Instrument 0 pre-open, instrument 1 continuous.
+        initial_states: [0, 3],
+    };
+    let at = |ts: u64, owner: u32, kind: CommandKind| Command {
+        owner: OwnerId(owner),
+        ts: TimestampNs(ts),
+        kind,
+    };
+    let order = |coid: u64, instrument: u32, side: Side, price: i64, qty: u64| NewOrder {
+        client_order_id: ClientOrderId(coid),
+        account: AccountId(coid as u32 % 5),
+        instrument: InstrumentId(instrument),
+        side,
+        order_type: OrderType::Limit,
+        price: Price(MID + price),
+        qty: Qty(qty),
+        time_in_force: TimeInForce::Day,
+        min_qty: Qty(0),
+        post_only: false,
+        hidden: false,
+    };
+    let state = |instrument: u32, state: TradingState| CommandKind::SetTradingState {
+        instrument: InstrumentId(instrument),
+        state,
+    };
+    let new = CommandKind::New;
+    let commands = [
+        // A crossed pre-open book, closed and then opened without an uncross.
+        at(1, 1, new(order(1, 0, Side::Buy, 2, 30))),
+        at(2, 2, new(order(2, 0, Side::Sell, -2, 20))),
+        at(3, 0, state(0, TradingState::Closed)),
+        at(4, 0, state(0, TradingState::Continuous)),
+        // An order arriving at a crossed continuous book.
+        at(5, 3, new(order(3, 0, Side::Sell, 0, 10))),
+        at(6, 3, new(order(4, 0, Side::Buy, 1, 10))),
+        // Pre-open replace to a crossing price rests; a halt and resume uncrosses.
+        at(7, 0, state(0, TradingState::PreOpen)),
+        at(8, 1, new(order(5, 0, Side::Buy, -3, 20))),
+        at(
+            9,
+            2,
+            CommandKind::Replace(ReplaceOrder {
+                client_order_id: ClientOrderId(2),
+                new_client_order_id: ClientOrderId(6),
+                price: Price(MID - 4),
+                qty: Qty(40),
+            }),
+        ),
+        at(10, 0, state(0, TradingState::Halted)),
+        at(11, 0, state(0, TradingState::Continuous)),
+        // An uncross with nothing crossing.
+        at(12, 0, state(0, TradingState::PreOpen)),
+        at(13, 0, state(0, TradingState::Continuous)),
+        // Mass cancel naming an unknown instrument; unknown owners.
+        at(
+            14,
+            0,
+            CommandKind::MassCancel(MassCancel {
+                account: AccountId(1),
+                instrument: Some(InstrumentId(2)),
+            }),
+        ),
+        at(15, 6, CommandKind::CancelOwnerOrders),
+        at(16, 6, new(order(7, 1, Side::Buy, 0, 10))),
+        at(
+            17,
+            6,
+            CommandKind::Cancel(CancelOrder {
+                client_order_id: ClientOrderId(1),
+                leave_qty: Qty(0),
+            }),
+        ),
+        // Cancel down to a quantity off the lot size, then trade through it.
+        at(18, 1, new(order(8, 1, Side::Buy, 0, 30))),
+        at(
+            19,
+            1,
+            CommandKind::Cancel(CancelOrder {
+                client_order_id: ClientOrderId(8),
+                leave_qty: Qty(15),
+            }),
+        ),
+        at(20, 2, new(order(9, 1, Side::Sell, 0, 20))),
+        // Market FOK with a minimum quantity; market orders in pre-open.
+        at(
+            21,
+            2,
+            new(NewOrder {
+                order_type: OrderType::Market,
+                time_in_force: TimeInForce::Fok,
+                min_qty: Qty(10),
+                ..order(10, 1, Side::Buy, 0, 20)
+            }),
+        ),
+        at(22, 0, state(0, TradingState::PreOpen)),
+        at(
+            23,
+            2,
+            new(NewOrder {
+                order_type: OrderType::Market,
+                ..order(11, 0, Side::Buy, 0, 20)
+            }),
+        ),
+        // The same state again: nothing happens.
+        at(24, 0, state(0, TradingState::PreOpen)),
+        at(25, 0, state(2, TradingState::PreOpen)),
+    ];
+    compare_commands(setup.config(), &commands);
 }

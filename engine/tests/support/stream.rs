@@ -298,7 +298,9 @@ impl Generator {
                 let leave_qty = if op == Op::Cancel {
                     Qty(0)
                 } else {
-                    Qty(leaves.0.saturating_sub(self.lots(b[2] % 4)))
+                    let leave_qty = leaves.0.saturating_sub(self.lots(b[2] % 4));
+                    // Sometimes off the lot size: the contract does not forbid it.
+                    Qty(if b[3] < 16 { leave_qty + 1 } else { leave_qty })
                 };
                 CommandKind::Cancel(CancelOrder {
                     client_order_id,
