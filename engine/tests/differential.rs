@@ -24,7 +24,7 @@ use support::{Recorded, Recorder};
 
 /// Cases per run when `PROPTEST_CASES` is not set; sized so the file runs
 /// in well under a minute in the dev profile.
-const DEFAULT_CASES: u32 = 32;
+const DEFAULT_CASES: u32 = 64;
 
 fn config(default_cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
