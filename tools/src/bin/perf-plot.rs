@@ -22,12 +22,27 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let points = rtes_tools::perf::load_run(&args.run, &args.kind)
         .with_context(|| format!("reading {}", args.run.display()))?;
-    anyhow::ensure!(!points.is_empty(), "no rate-*/blaster.json under {}", args.run.display());
+    anyhow::ensure!(
+        !points.is_empty(),
+        "no rate-*/blaster.json under {}",
+        args.run.display()
+    );
     let summary = rtes_tools::perf::summary_markdown(&points, &args.kind);
     std::fs::write(args.run.join("summary.md"), &summary)?;
-    rtes_tools::perf::plot_latency_vs_load(&points, &args.kind, &args.run.join("latency-vs-load.svg"))?;
-    rtes_tools::perf::plot_distribution(&points, &args.kind, &args.run.join("percentile-distribution.svg"))?;
+    rtes_tools::perf::plot_latency_vs_load(
+        &points,
+        &args.kind,
+        &args.run.join("latency-vs-load.svg"),
+    )?;
+    rtes_tools::perf::plot_distribution(
+        &points,
+        &args.kind,
+        &args.run.join("percentile-distribution.svg"),
+    )?;
     print!("{summary}");
-    println!("wrote summary.md, latency-vs-load.svg, percentile-distribution.svg in {}", args.run.display());
+    println!(
+        "wrote summary.md, latency-vs-load.svg, percentile-distribution.svg in {}",
+        args.run.display()
+    );
     Ok(())
 }

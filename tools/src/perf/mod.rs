@@ -27,14 +27,20 @@ pub struct LoadPoint {
 }
 
 fn number(value: &serde_json::Value, key: &str) -> f64 {
-    value.get(key).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN)
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::NAN)
 }
 
 /// Reads every `rate-*` folder of a run.
 pub fn load_run(run: &Path, kind: &str) -> Result<Vec<LoadPoint>> {
     let mut folders: Vec<PathBuf> = std::fs::read_dir(run)?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("rate-")))
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("rate-"))
+        })
         .collect();
     folders.sort();
     let mut points = Vec::new();
@@ -141,9 +147,17 @@ pub fn plot_latency_vs_load(points: &[LoadPoint], kind: &str, path: &Path) -> Re
     let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
     let max_rate = points.iter().map(|p| p.target_rate).fold(1.0, f64::max) * 1.05;
-    let max_us = points.iter().map(|p| p.client_us[3]).filter(|v| v.is_finite()).fold(10.0, f64::max) * 2.0;
+    let max_us = points
+        .iter()
+        .map(|p| p.client_us[3])
+        .filter(|v| v.is_finite())
+        .fold(10.0, f64::max)
+        * 2.0;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("order-blaster: {kind} → ack latency vs offered load"), ("sans-serif", 22))
+        .caption(
+            format!("order-blaster: {kind} → ack latency vs offered load"),
+            ("sans-serif", 22),
+        )
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(72)
@@ -165,9 +179,15 @@ pub fn plot_latency_vs_load(points: &[LoadPoint], kind: &str, path: &Path) -> Re
             .draw_series(LineSeries::new(series.clone(), color.stroke_width(2)))
             .map_err(plot_error)?
             .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
         chart
-            .draw_series(series.iter().map(|&(x, y)| Circle::new((x, y), 3, color.filled())))
+            .draw_series(
+                series
+                    .iter()
+                    .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
+            )
             .map_err(plot_error)?;
     }
     let baseline: Vec<(f64, f64)> = points
@@ -201,7 +221,10 @@ pub fn plot_distribution(points: &[LoadPoint], kind: &str, path: &Path) -> Resul
         .fold(10.0, f64::max)
         * 1.5;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("order-blaster: {kind} latency percentile distribution"), ("sans-serif", 22))
+        .caption(
+            format!("order-blaster: {kind} latency percentile distribution"),
+            ("sans-serif", 22),
+        )
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(72)
@@ -226,7 +249,9 @@ pub fn plot_distribution(points: &[LoadPoint], kind: &str, path: &Path) -> Resul
             .draw_series(LineSeries::new(series, color.stroke_width(2)))
             .map_err(plot_error)?
             .label(format!("{:.0}/s", point.target_rate))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
