@@ -402,7 +402,10 @@ fn long_random_stream() {
         .unwrap_or(200_000);
     for seed in [11u64, 12, 13] {
         let (_, resting, sink) = run(seed, commands, 5_000);
-        assert!(resting > 200 && sink.fills > commands as u64 / 20, "seed {seed}");
+        assert!(
+            resting > 200 && sink.fills > commands as u64 / 20,
+            "seed {seed}"
+        );
     }
 }
 
