@@ -57,7 +57,15 @@ fn start_server(dir: &Path, config: &Path) -> Server {
     let child = Command::new(rtes_binary())
         .arg("--config")
         .arg(config)
-        .args(["--ouch-port", "0", "--log-level", "warn", "--ports-file"])
+        .args([
+            "--ouch-port",
+            "0",
+            "--feed-port",
+            "0",
+            "--log-level",
+            "warn",
+            "--ports-file",
+        ])
         .arg(&ports_file)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
