@@ -334,3 +334,30 @@ fn missing_file_is_a_read_error() {
     assert!(matches!(error, ConfigError::Read { .. }));
     assert!(error.to_string().contains("does-not-exist.toml"));
 }
+
+#[test]
+fn feed_settings_are_checked_and_overridable() {
+    let feed = |body: &str| format!("[feed]\n{body}\n{}", minimal());
+    assert_error(
+        &feed("interface = \"10.1.2.3\""),
+        "feed.interface: must be a loopback address",
+    );
+    assert_error(&feed("drop_fraction = 1.5"), "feed.drop_fraction");
+    assert_error(&feed("history_bytes = 10"), "feed.history_bytes");
+    let settings = config::load_str(&feed("drop_fraction = 0.05"), &Overrides::default()).unwrap();
+    assert_eq!(settings.feed.drop_per_million, 50_000);
+    assert_eq!(settings.feed.history_bytes, 16 << 20);
+
+    let overrides = Overrides {
+        feed_enabled: Some(true),
+        feed_port: Some(0),
+        feed_drop_per_million: Some(10_000),
+        ..Overrides::default()
+    };
+    let settings = config::load_str(&minimal(), &overrides).unwrap();
+    assert!(settings.feed.enabled);
+    assert_eq!(settings.feed.multicast.to_string(), "239.255.0.1:0");
+    assert_eq!(settings.feed.rerequest_listen.port(), 0);
+    assert_eq!(settings.feed.replay_listen.port(), 0);
+    assert_eq!(settings.feed.drop_per_million, 10_000);
+}

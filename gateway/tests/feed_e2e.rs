@@ -245,6 +245,13 @@ fn wait_for_book(subscriber: &mut Subscriber, expected: &Expected) {
 #[test]
 fn feed_rebuilds_the_book_sent_over_ouch() {
     let server = FeedServer::start(&[]);
+    // Malformed and foreign-session requests are ignored, not fatal.
+    let junk = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    junk.send_to(b"nonsense", server.rerequest).unwrap();
+    let mut foreign = rtes_mdfeed::moldudp::header_packet(*b"OTHER00001", 1, 5);
+    junk.send_to(&foreign, server.rerequest).unwrap();
+    foreign[0] = b'X';
+    junk.send_to(&foreign, server.rerequest).unwrap();
     let mut subscriber = subscribe(&server);
     let expected = trade(&server, 60);
     wait_for_book(&mut subscriber, &expected);
