@@ -281,6 +281,15 @@ fn feed_rebuilds_the_book_sent_over_ouch() {
 }
 
 #[test]
+fn feed_works_on_its_own_thread_in_dedicated_mode() {
+    let server = FeedServer::start(&["--threads", "dedicated"]);
+    let mut subscriber = subscribe(&server);
+    let expected = trade(&server, 30);
+    wait_for_book(&mut subscriber, &expected);
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
 fn dropped_packets_are_recovered_by_rerequest() {
     let server = FeedServer::start(&["--feed-drop-fraction", "0.05"]);
     let mut subscriber = subscribe(&server);
