@@ -1,0 +1,283 @@
+//! A deliberately simple price-time order book: the generator's view of what
+//! is live, and the reference the peers are checked against.
+//!
+//! It implements only what flows use (Day and IOC limit orders, cancel,
+//! move, reduce), with RTES's semantics: trades at the resting price,
+//! a move loses priority, a same-price reduction keeps it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use rtes_engine::Side;
+
+use crate::flow::{FlowCommand, FlowOrderId};
+use crate::outcome::{Fill, Outcome};
+
+/// A live order as the shadow book knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShadowOrder {
+    /// Side.
+    pub side: Side,
+    /// Price in ticks.
+    pub price: i64,
+    /// Open quantity.
+    pub qty: u64,
+    /// Position in `ShadowBook::ids` (for O(1) random choice and removal).
+    slot: usize,
+}
+
+/// The reference book.
+#[derive(Debug, Default)]
+pub struct ShadowBook {
+    bids: BTreeMap<i64, VecDeque<FlowOrderId>>,
+    asks: BTreeMap<i64, VecDeque<FlowOrderId>>,
+    orders: HashMap<FlowOrderId, ShadowOrder>,
+    ids: Vec<FlowOrderId>,
+    /// When false, a same-price reduction sends the order to the back of its
+    /// level (what a cancel + new emulation does); used to check adapters
+    /// of engines without an in-place reduce.
+    reduce_keeps_priority: bool,
+    /// Cancels, moves and reductions that named an order not live here.
+    pub unknown_orders: u64,
+    /// IOC shares that found nothing to fill and were cancelled.
+    pub ioc_unfilled_qty: u64,
+    /// Price levels an IOC (or marketable order) traded at, summed.
+    pub levels_swept: u64,
+}
+
+impl ShadowBook {
+    /// An empty book with RTES's semantics.
+    pub fn new() -> ShadowBook {
+        ShadowBook {
+            reduce_keeps_priority: true,
+            ..ShadowBook::default()
+        }
+    }
+
+    /// An empty book whose same-price reductions lose priority (the
+    /// behaviour of a cancel + new emulation).
+    pub fn with_reduce_losing_priority() -> ShadowBook {
+        ShadowBook::default()
+    }
+
+    /// Number of live orders.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when no order rests.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The live order at `index % len` (for uniform random choice).
+    pub fn live_order_at(&self, index: u64) -> Option<(FlowOrderId, ShadowOrder)> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let id = self.ids[(index % self.ids.len() as u64) as usize];
+        Some((id, self.orders[&id]))
+    }
+
+    /// The order, if live.
+    pub fn order(&self, id: FlowOrderId) -> Option<ShadowOrder> {
+        self.orders.get(&id).copied()
+    }
+
+    /// Best price of a side.
+    pub fn best(&self, side: Side) -> Option<i64> {
+        match side {
+            Side::Buy => self.bids.keys().next_back().copied(),
+            Side::Sell => self.asks.keys().next().copied(),
+        }
+    }
+
+    /// Levels of one side, best first: `(price, total qty)`.
+    pub fn levels(&self, side: Side) -> Vec<(i64, u64)> {
+        let total = |(price, queue): (&i64, &VecDeque<FlowOrderId>)| {
+            (*price, queue.iter().map(|id| self.orders[id].qty).sum())
+        };
+        match side {
+            Side::Buy => self.bids.iter().rev().map(total).collect(),
+            Side::Sell => self.asks.iter().map(total).collect(),
+        }
+    }
+
+    /// The first `count` levels of a side, best first (cheaper than `levels`).
+    pub fn top_levels(&self, side: Side, count: usize) -> Vec<(i64, u64)> {
+        let total = |(price, queue): (&i64, &VecDeque<FlowOrderId>)| {
+            (*price, queue.iter().map(|id| self.orders[id].qty).sum())
+        };
+        match side {
+            Side::Buy => self.bids.iter().rev().take(count).map(total).collect(),
+            Side::Sell => self.asks.iter().take(count).map(total).collect(),
+        }
+    }
+
+    /// The book as an [`Outcome`] with the given fills.
+    pub fn outcome(&self, fills: Vec<Fill>) -> Outcome {
+        Outcome {
+            fills,
+            bids: self.levels(Side::Buy),
+            asks: self.levels(Side::Sell),
+        }
+    }
+
+    /// Applies one command, appending its fills.
+    pub fn apply(&mut self, command: &FlowCommand, fills: &mut Vec<Fill>) {
+        match *command {
+            FlowCommand::New {
+                id,
+                side,
+                price,
+                qty,
+            } => {
+                let left = self.take(side, price, qty, fills);
+                if left > 0 {
+                    self.rest(id, side, price, left);
+                }
+            }
+            FlowCommand::Ioc {
+                side, price, qty, ..
+            } => {
+                self.ioc_unfilled_qty += self.take(side, price, qty, fills);
+            }
+            FlowCommand::Cancel { id } => {
+                if self.remove(id).is_none() {
+                    self.unknown_orders += 1;
+                }
+            }
+            FlowCommand::Move { id, price, .. } => match self.remove(id) {
+                Some(order) => {
+                    let left = self.take(order.side, price, order.qty, fills);
+                    if left > 0 {
+                        self.rest(id, order.side, price, left);
+                    }
+                }
+                None => self.unknown_orders += 1,
+            },
+            FlowCommand::Reduce { id, qty, .. } => self.reduce(id, qty),
+        }
+    }
+
+    fn reduce(&mut self, id: FlowOrderId, qty: u64) {
+        let Some(order) = self.orders.get_mut(&id) else {
+            self.unknown_orders += 1;
+            return;
+        };
+        assert!(qty > 0, "a reduction leaves something");
+        if qty >= order.qty {
+            // The order was partly filled since the command was generated
+            // (only possible in the emulation model): nothing to cut.
+            return;
+        }
+        order.qty = qty;
+        if !self.reduce_keeps_priority {
+            let order = self.remove(id).expect("live");
+            self.rest(id, order.side, order.price, qty);
+        }
+    }
+
+    /// Matches an incoming order against the opposite side; returns what is left.
+    fn take(&mut self, side: Side, limit: i64, mut qty: u64, fills: &mut Vec<Fill>) -> u64 {
+        while qty > 0 {
+            let best = match side {
+                Side::Buy => self.asks.first_key_value().map(|(p, _)| *p),
+                Side::Sell => self.bids.last_key_value().map(|(p, _)| *p),
+            };
+            let Some(price) = best else { break };
+            let marketable = match side {
+                Side::Buy => price <= limit,
+                Side::Sell => price >= limit,
+            };
+            if !marketable {
+                break;
+            }
+            self.levels_swept += 1;
+            qty = self.take_level(side.opposite(), price, qty, fills);
+        }
+        qty
+    }
+
+    fn take_level(&mut self, resting: Side, price: i64, mut qty: u64, fills: &mut Vec<Fill>) -> u64 {
+        while qty > 0 {
+            let book = match resting {
+                Side::Buy => &mut self.bids,
+                Side::Sell => &mut self.asks,
+            };
+            let Some(queue) = book.get_mut(&price) else { break };
+            let maker = *queue.front().expect("levels are never empty");
+            let order = self.orders.get_mut(&maker).expect("queued orders are live");
+            let q = qty.min(order.qty);
+            fills.push(Fill { maker, price, qty: q });
+            qty -= q;
+            order.qty -= q;
+            if order.qty == 0 {
+                self.remove(maker);
+            }
+        }
+        qty
+    }
+
+    fn rest(&mut self, id: FlowOrderId, side: Side, price: i64, qty: u64) {
+        let book = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        book.entry(price).or_default().push_back(id);
+        let slot = self.ids.len();
+        self.ids.push(id);
+        let previous = self.orders.insert(
+            id,
+            ShadowOrder {
+                side,
+                price,
+                qty,
+                slot,
+            },
+        );
+        assert!(previous.is_none(), "order id {id} rested twice");
+    }
+
+    fn remove(&mut self, id: FlowOrderId) -> Option<ShadowOrder> {
+        let order = self.orders.remove(&id)?;
+        let book = match order.side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let queue = book.get_mut(&order.price).expect("live orders have a level");
+        let position = queue.iter().position(|queued| *queued == id).expect("queued");
+        queue.remove(position);
+        if queue.is_empty() {
+            book.remove(&order.price);
+        }
+        self.ids.swap_remove(order.slot);
+        if let Some(&moved) = self.ids.get(order.slot) {
+            self.orders.get_mut(&moved).expect("live").slot = order.slot;
+        }
+        Some(order)
+    }
+}
+
+/// Replays `warmup` then `commands` on a fresh shadow book (RTES semantics
+/// unless `reduce_keeps_priority` is false); returns the fills of `commands`
+/// only and the final book.
+pub fn replay(
+    warmup: &[FlowCommand],
+    commands: &[FlowCommand],
+    reduce_keeps_priority: bool,
+) -> (Outcome, ShadowBook) {
+    let mut book = if reduce_keeps_priority {
+        ShadowBook::new()
+    } else {
+        ShadowBook::with_reduce_losing_priority()
+    };
+    let mut fills = Vec::new();
+    for command in warmup {
+        book.apply(command, &mut fills);
+    }
+    fills.clear();
+    for command in commands {
+        book.apply(command, &mut fills);
+    }
+    (book.outcome(fills), book)
+}
