@@ -32,9 +32,9 @@ pub struct ShadowBook {
     asks: BTreeMap<i64, VecDeque<FlowOrderId>>,
     orders: HashMap<FlowOrderId, ShadowOrder>,
     ids: Vec<FlowOrderId>,
-    /// When false, a same-price reduction sends the order to the back of its
-    /// level (what a cancel + new emulation does); used to check adapters
-    /// of engines without an in-place reduce.
+    /// When false, moves and reductions are a cancel then a new order with
+    /// the command's price and quantity (so a reduction loses priority):
+    /// the emulation used for engines without an in-place replace.
     reduce_keeps_priority: bool,
     /// Cancels, moves and reductions that named an order not live here.
     pub unknown_orders: u64,
@@ -53,8 +53,9 @@ impl ShadowBook {
         }
     }
 
-    /// An empty book whose same-price reductions lose priority (the
-    /// behaviour of a cancel + new emulation).
+    /// An empty book whose moves and reductions are cancel + new (so
+    /// reductions lose priority), as the emulation for engines without
+    /// replace does.
     pub fn with_reduce_losing_priority() -> ShadowBook {
         ShadowBook::default()
     }
@@ -146,9 +147,11 @@ impl ShadowBook {
                     self.unknown_orders += 1;
                 }
             }
-            FlowCommand::Move { id, price, .. } => match self.remove(id) {
+            // RTES replaces with the quantity as sent, which the generator
+            // sets to the open quantity; the emulation re-enters it as sent.
+            FlowCommand::Move { id, price, qty, .. } => match self.remove(id) {
                 Some(order) => {
-                    let left = self.take(order.side, price, order.qty, fills);
+                    let left = self.take(order.side, price, qty, fills);
                     if left > 0 {
                         self.rest(id, order.side, price, left);
                     }
@@ -165,13 +168,10 @@ impl ShadowBook {
             return;
         };
         assert!(qty > 0, "a reduction leaves something");
-        if qty >= order.qty {
-            // The order was partly filled since the command was generated
-            // (only possible in the emulation model): nothing to cut.
-            return;
-        }
-        order.qty = qty;
-        if !self.reduce_keeps_priority {
+        if self.reduce_keeps_priority {
+            assert!(qty < order.qty, "a reduction reduces");
+            order.qty = qty;
+        } else {
             let order = self.remove(id).expect("live");
             self.rest(id, order.side, order.price, qty);
         }
