@@ -1,6 +1,12 @@
 //! lobster 0.7: limit, market and cancel only. A move or a reduction is
 //! emulated as cancel + new (so a reduction loses priority, unlike RTES);
 //! an IOC is a limit order whose remainder, if any, is cancelled.
+//!
+//! lobster keeps a fully filled maker in its id map (it only drains it from
+//! the price queue), so a later cancel of that id still answers `Canceled`.
+//! The adapter therefore tracks which ids are live from the fills, so that
+//! the emulated replace of an order that lobster already filled does not
+//! bring it back to life.
 
 use lobster::{FillMetadata, OrderBook, OrderEvent, OrderType, Side};
 use rtes_benches::flow::FlowCommand;
@@ -10,6 +16,8 @@ use crate::Peer;
 
 pub struct Lobster {
     book: OrderBook,
+    /// `live[id]`: the order rests (lobster cannot tell, see above).
+    live: Vec<bool>,
 }
 
 fn side(side: rtes_engine::Side) -> Side {
@@ -19,7 +27,10 @@ fn side(side: rtes_engine::Side) -> Side {
     }
 }
 
-fn record(fills: &mut Option<&mut Vec<Fill>>, metadata: &[FillMetadata]) {
+fn record(live: &mut [bool], fills: &mut Option<&mut Vec<Fill>>, metadata: &[FillMetadata]) {
+    for fill in metadata.iter().filter(|fill| fill.total_fill) {
+        live[fill.order_2 as usize] = false;
+    }
     if let Some(fills) = fills {
         fills.extend(metadata.iter().map(|fill| Fill {
             maker: fill.order_2 as u64,
@@ -39,27 +50,36 @@ impl Lobster {
         qty: u64,
         fills: &mut Option<&mut Vec<Fill>>,
     ) -> bool {
+        if self.live.len() <= id as usize {
+            self.live.resize((id as usize + 1).next_power_of_two(), false);
+        }
         let event = self.book.execute(OrderType::Limit {
             id: u128::from(id),
             side: side(order_side),
             qty,
             price: price as u64,
         });
-        match event {
+        let rests = match event {
             OrderEvent::Placed { .. } => true,
             OrderEvent::PartiallyFilled { fills: done, .. } => {
-                record(fills, &done);
+                record(&mut self.live, fills, &done);
                 true
             }
             OrderEvent::Filled { fills: done, .. } => {
-                record(fills, &done);
+                record(&mut self.live, fills, &done);
                 false
             }
             other => panic!("lobster answered a limit order with {other:?}"),
-        }
+        };
+        self.live[id as usize] = rests;
+        rests
     }
 
     fn cancel(&mut self, id: u64) -> bool {
+        if !self.live.get(id as usize).copied().unwrap_or(false) {
+            return false;
+        }
+        self.live[id as usize] = false;
         matches!(
             self.book.execute(OrderType::Cancel { id: u128::from(id) }),
             OrderEvent::Canceled { .. }
@@ -117,6 +137,7 @@ impl Peer for Lobster {
     fn new() -> Self {
         Lobster {
             book: OrderBook::new(1 << 16, 64, false),
+            live: Vec::new(),
         }
     }
 

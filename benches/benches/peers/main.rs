@@ -146,6 +146,10 @@ fn main() {
         flow.ioc_levels_swept
     );
 
+    if std::env::var("RTES_PEERS_BISECT").is_ok() {
+        bisect::<lobster_peer::Lobster>(&flow);
+        return;
+    }
     let candidates = [
         candidate::<rtes_peer::Rtes>(),
         candidate::<matchcore_peer::Matchcore>(),
@@ -200,4 +204,37 @@ fn print_table(rows: &[Row], commands: usize) {
             .collect();
         println!("{} runs (ms): {}", row.name, runs.join(" "));
     }
+}
+
+/// Steps a peer and the shadow book (under the peer's replace model) side by
+/// side and reports the first command after which they differ.
+fn bisect<P: Peer>(flow: &Flow) {
+    let mut peer = P::new();
+    let mut model = if P::REPLACE_KEEPS_PRIORITY {
+        shadow::ShadowBook::new()
+    } else {
+        shadow::ShadowBook::with_reduce_losing_priority()
+    };
+    let (mut peer_fills, mut model_fills) = (Vec::new(), Vec::new());
+    for (index, command) in flow.warmup.iter().chain(&flow.commands).enumerate() {
+        peer.apply_recording(command, &mut peer_fills);
+        model.apply(command, &mut model_fills);
+        let book_agrees = || {
+            let (bids, asks) = peer.levels();
+            let expected = model.outcome(Vec::new());
+            bids == expected.bids && asks == expected.asks
+        };
+        if peer_fills != model_fills || (index % 256 == 0 && !book_agrees()) {
+            println!("{}: first difference after command #{index}: {command:?}", P::NAME);
+            println!("  fills {peer_fills:?}\n  model {model_fills:?}");
+            let (bids, asks) = peer.levels();
+            let expected = model.outcome(Vec::new());
+            println!("  bids {:?}\n  model {:?}", &bids[..bids.len().min(6)], &expected.bids[..expected.bids.len().min(6)]);
+            println!("  asks {:?}\n  model {:?}", &asks[..asks.len().min(6)], &expected.asks[..expected.asks.len().min(6)]);
+            return;
+        }
+        peer_fills.clear();
+        model_fills.clear();
+    }
+    println!("{}: no difference", P::NAME);
 }
