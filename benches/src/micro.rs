@@ -80,7 +80,11 @@ pub fn cancels_of(adds: &[FlowCommand], seed: u64) -> Vec<FlowCommand> {
 /// Asks on `levels` consecutive levels above the reference with
 /// `per_level` one-lot orders each (ids from `first_id`), and the IOC buy
 /// (id after them) that takes all of them.
-pub fn sweep(levels: i64, per_level: u64, first_id: FlowOrderId) -> (Vec<FlowCommand>, FlowCommand) {
+pub fn sweep(
+    levels: i64,
+    per_level: u64,
+    first_id: FlowOrderId,
+) -> (Vec<FlowCommand>, FlowCommand) {
     let mut setup = Vec::new();
     let mut id = first_id;
     for depth in 0..levels {

@@ -5,6 +5,9 @@ use std::fmt;
 
 use crate::flow::FlowOrderId;
 
+/// Price levels of one side, best first: `(price in ticks, total open qty)`.
+pub type Levels = Vec<(i64, u64)>;
+
 /// One fill as the resting (maker) side saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fill {

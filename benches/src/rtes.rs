@@ -9,7 +9,7 @@ use rtes_engine::{
 };
 
 use crate::flow::FlowCommand;
-use crate::outcome::{aggregate_levels, Fill, Outcome};
+use crate::outcome::{aggregate_levels, Fill, Levels, Outcome};
 use crate::workload::{LOT, REFERENCE_PRICE};
 
 /// Owners (and accounts: owner `i` trades on account `i`) orders spread over.
@@ -198,7 +198,7 @@ pub fn warmed_engine(warmup: &[Command]) -> Engine {
 }
 
 /// The final book of instrument 0 as levels.
-pub fn book_levels(engine: &Engine) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
+pub fn book_levels(engine: &Engine) -> (Levels, Levels) {
     let side = |side: Side| {
         engine
             .resting_orders(InstrumentId(0), side)

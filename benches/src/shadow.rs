@@ -198,17 +198,29 @@ impl ShadowBook {
         qty
     }
 
-    fn take_level(&mut self, resting: Side, price: i64, mut qty: u64, fills: &mut Vec<Fill>) -> u64 {
+    fn take_level(
+        &mut self,
+        resting: Side,
+        price: i64,
+        mut qty: u64,
+        fills: &mut Vec<Fill>,
+    ) -> u64 {
         while qty > 0 {
             let book = match resting {
                 Side::Buy => &mut self.bids,
                 Side::Sell => &mut self.asks,
             };
-            let Some(queue) = book.get_mut(&price) else { break };
+            let Some(queue) = book.get_mut(&price) else {
+                break;
+            };
             let maker = *queue.front().expect("levels are never empty");
             let order = self.orders.get_mut(&maker).expect("queued orders are live");
             let q = qty.min(order.qty);
-            fills.push(Fill { maker, price, qty: q });
+            fills.push(Fill {
+                maker,
+                price,
+                qty: q,
+            });
             qty -= q;
             order.qty -= q;
             if order.qty == 0 {
@@ -244,8 +256,13 @@ impl ShadowBook {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
         };
-        let queue = book.get_mut(&order.price).expect("live orders have a level");
-        let position = queue.iter().position(|queued| *queued == id).expect("queued");
+        let queue = book
+            .get_mut(&order.price)
+            .expect("live orders have a level");
+        let position = queue
+            .iter()
+            .position(|queued| *queued == id)
+            .expect("queued");
         queue.remove(position);
         if queue.is_empty() {
             book.remove(&order.price);

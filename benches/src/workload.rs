@@ -45,7 +45,7 @@ impl FlowSpec {
     /// ~5,000 resting orders on ~250 levels per side.
     pub fn exchange_core_like(commands: usize) -> FlowSpec {
         FlowSpec {
-            seed: 0x5EED_0F_E5,
+            seed: 0x5EED_0FE5,
             warmup_orders: 5_000,
             levels_per_side: 250,
             commands,
@@ -166,7 +166,11 @@ impl Generator {
         // A move of 1..=3 ticks either way, kept passive and within
         // `levels_per_side` of the opposite touch.
         let ticks = 1 + self.rng.below(3) as i64;
-        let step = if self.rng.below(2) == 0 { ticks } else { -ticks };
+        let step = if self.rng.below(2) == 0 {
+            ticks
+        } else {
+            -ticks
+        };
         let (low, high) = self.passive_range(order.side);
         let mut price = (order.price + step).clamp(low, high);
         if price == order.price {
@@ -259,6 +263,8 @@ impl Generator {
 
     fn random_live(&mut self) -> (FlowOrderId, crate::shadow::ShadowOrder) {
         let index = self.rng.next_u64();
-        self.book.live_order_at(index).expect("caller checked the book is not empty")
+        self.book
+            .live_order_at(index)
+            .expect("caller checked the book is not empty")
     }
 }

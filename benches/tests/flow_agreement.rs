@@ -18,7 +18,11 @@ fn rtes_agrees_with_the_shadow_book_on_the_mixed_flow() {
     let warmup = rtes::to_commands(&flow.warmup, 1);
     let commands = rtes::to_commands(&flow.commands, 1 + warmup.len() as u64);
     let (actual, refusals) = rtes::run_recorded(&warmup, &commands);
-    assert!(refusals.is_empty(), "refused: {:?}", &refusals[..refusals.len().min(5)]);
+    assert!(
+        refusals.is_empty(),
+        "refused: {:?}",
+        &refusals[..refusals.len().min(5)]
+    );
     assert_eq!(expected.first_fill_difference(&actual), None);
     assert!(expected.compare(&actual).all());
     println!("fills {} volume {}", actual.fills.len(), actual.volume());

@@ -10,7 +10,7 @@
 
 use lobster::{FillMetadata, OrderBook, OrderEvent, OrderType, Side};
 use rtes_benches::flow::FlowCommand;
-use rtes_benches::outcome::{aggregate_levels, Fill};
+use rtes_benches::outcome::{aggregate_levels, Fill, Levels};
 
 use crate::Peer;
 
@@ -51,7 +51,8 @@ impl Lobster {
         fills: &mut Option<&mut Vec<Fill>>,
     ) -> bool {
         if self.live.len() <= id as usize {
-            self.live.resize((id as usize + 1).next_power_of_two(), false);
+            self.live
+                .resize((id as usize + 1).next_power_of_two(), false);
         }
         let event = self.book.execute(OrderType::Limit {
             id: u128::from(id),
@@ -150,7 +151,7 @@ impl Peer for Lobster {
         self.run(command, Some(fills));
     }
 
-    fn levels(&self) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
+    fn levels(&self) -> (Levels, Levels) {
         let depth = self.book.depth(1 << 12);
         let side = |levels: &[lobster::BookLevel]| {
             levels

@@ -21,7 +21,7 @@ mod rtes_peer;
 use std::time::{Duration, Instant};
 
 use rtes_benches::flow::{FlowCommand, FlowMix};
-use rtes_benches::outcome::{Agreement, Fill, Outcome};
+use rtes_benches::outcome::{Agreement, Fill, Levels, Outcome};
 use rtes_benches::shadow;
 use rtes_benches::workload::{self, Flow, FlowSpec};
 
@@ -40,7 +40,7 @@ pub trait Peer {
     /// Applies one command and appends its fills (maker view).
     fn apply_recording(&mut self, command: &FlowCommand, fills: &mut Vec<Fill>);
     /// Final book, `(bids best first, asks best first)`.
-    fn levels(&self) -> (Vec<(i64, u64)>, Vec<(i64, u64)>);
+    fn levels(&self) -> (Levels, Levels);
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -225,12 +225,23 @@ fn bisect<P: Peer>(flow: &Flow) {
             bids == expected.bids && asks == expected.asks
         };
         if peer_fills != model_fills || (index % 256 == 0 && !book_agrees()) {
-            println!("{}: first difference after command #{index}: {command:?}", P::NAME);
+            println!(
+                "{}: first difference after command #{index}: {command:?}",
+                P::NAME
+            );
             println!("  fills {peer_fills:?}\n  model {model_fills:?}");
             let (bids, asks) = peer.levels();
             let expected = model.outcome(Vec::new());
-            println!("  bids {:?}\n  model {:?}", &bids[..bids.len().min(6)], &expected.bids[..expected.bids.len().min(6)]);
-            println!("  asks {:?}\n  model {:?}", &asks[..asks.len().min(6)], &expected.asks[..expected.asks.len().min(6)]);
+            println!(
+                "  bids {:?}\n  model {:?}",
+                &bids[..bids.len().min(6)],
+                &expected.bids[..expected.bids.len().min(6)]
+            );
+            println!(
+                "  asks {:?}\n  model {:?}",
+                &asks[..asks.len().min(6)],
+                &expected.asks[..expected.asks.len().min(6)]
+            );
             return;
         }
         peer_fills.clear();

@@ -8,7 +8,7 @@ use matchcore::{
     Timestamp,
 };
 use rtes_benches::flow::FlowCommand;
-use rtes_benches::outcome::{aggregate_levels, Fill};
+use rtes_benches::outcome::{aggregate_levels, Fill, Levels};
 
 use crate::Peer;
 
@@ -155,7 +155,7 @@ impl Peer for Matchcore {
         }
     }
 
-    fn levels(&self) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
+    fn levels(&self) -> (Levels, Levels) {
         let limit = self.book.limit();
         let side = |levels: &std::collections::BTreeMap<Price, usize>| {
             levels

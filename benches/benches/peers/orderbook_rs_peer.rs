@@ -4,7 +4,7 @@
 use orderbook_rs::OrderBook;
 use pricelevel::{Id, OrderUpdate, Price, Quantity, Side, TimeInForce};
 use rtes_benches::flow::FlowCommand;
-use rtes_benches::outcome::{aggregate_levels, Fill};
+use rtes_benches::outcome::{aggregate_levels, Fill, Levels};
 
 use crate::Peer;
 
@@ -36,7 +36,10 @@ impl OrderbookRs {
             } => (id, side, price, qty, TimeInForce::Ioc),
             FlowCommand::Cancel { id } => {
                 let cancelled = self.book.cancel_order(Id::Sequential(id));
-                assert!(matches!(cancelled, Ok(Some(_))), "cancel {id}: {cancelled:?}");
+                assert!(
+                    matches!(cancelled, Ok(Some(_))),
+                    "cancel {id}: {cancelled:?}"
+                );
                 return;
             }
             FlowCommand::Move { id, price, .. } => {
@@ -102,7 +105,7 @@ impl Peer for OrderbookRs {
         self.run(command, Some(fills));
     }
 
-    fn levels(&self) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
+    fn levels(&self) -> (Levels, Levels) {
         let snapshot = self
             .book
             .create_snapshot(usize::MAX)

@@ -1,7 +1,7 @@
 //! RTES as a peer: the flow translated command by command.
 
 use rtes_benches::flow::FlowCommand;
-use rtes_benches::outcome::Fill;
+use rtes_benches::outcome::{Fill, Levels};
 use rtes_benches::rtes::{self, CountingSink, RecordingSink};
 use rtes_engine::Engine;
 
@@ -38,11 +38,15 @@ impl Peer for Rtes {
         self.ts += 1;
         let command = rtes::to_command(command, self.ts);
         self.engine.apply(&command, &mut self.recording);
-        assert!(self.recording.refusals.is_empty(), "{:?}", self.recording.refusals);
+        assert!(
+            self.recording.refusals.is_empty(),
+            "{:?}",
+            self.recording.refusals
+        );
         fills.append(&mut self.recording.fills);
     }
 
-    fn levels(&self) -> (Vec<(i64, u64)>, Vec<(i64, u64)>) {
+    fn levels(&self) -> (Levels, Levels) {
         assert_eq!(self.counting.refusals, 0, "RTES refused a flow command");
         rtes::book_levels(&self.engine)
     }

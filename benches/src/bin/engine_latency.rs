@@ -80,7 +80,9 @@ fn latencies(warmup: &[Command], timed: &[Command], overhead_ns: u64) -> Histogr
         let start = Instant::now();
         engine.apply(std::hint::black_box(command), &mut sink);
         let elapsed_ns = start.elapsed().as_nanos() as u64;
-        let latency_ns = elapsed_ns.saturating_sub(overhead_ns).clamp(1, LATENCY_NS_MAX);
+        let latency_ns = elapsed_ns
+            .saturating_sub(overhead_ns)
+            .clamp(1, LATENCY_NS_MAX);
         histogram.record(latency_ns).expect("clamped into range");
     }
     histogram
