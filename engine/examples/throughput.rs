@@ -8,7 +8,7 @@
 //! one untimed warm-up of the initial book, then the timed commands.
 //!
 //! ```sh
-//! cargo run -p rtes-engine --release --example throughput -- [commands] [resting] [slab capacity]
+//! cargo run -p rtes-engine --release --example throughput -- [commands] [resting] [slab capacity] [keep-ids]
 //! ```
 
 use std::collections::HashMap;
@@ -135,6 +135,8 @@ struct Generator {
     next_coid: u64,
     ts: u64,
     target_resting: usize,
+    /// Replaces keep the client order id instead of taking a fresh one.
+    keep_ids: bool,
 }
 
 impl Generator {
@@ -202,16 +204,21 @@ impl Generator {
         let (owner, kind) = if roll < 820 && !self.live.keys.is_empty() {
             let (owner, coid, side) =
                 self.live.keys[self.rng.below(self.live.keys.len() as u64) as usize];
-            self.next_coid += 1;
+            let new_coid = if self.keep_ids {
+                coid
+            } else {
+                self.next_coid += 1;
+                self.next_coid
+            };
             let price = self.passive_price(side);
             let replace = ReplaceOrder {
                 client_order_id: ClientOrderId(coid),
-                new_client_order_id: ClientOrderId(self.next_coid),
+                new_client_order_id: ClientOrderId(new_coid),
                 price: Price(price),
                 qty: self.qty(),
             };
             self.live.remove((owner, coid));
-            self.live.insert(owner, self.next_coid, side);
+            self.live.insert(owner, new_coid, side);
             (owner, CommandKind::Replace(replace))
         } else if roll < 910
             || (roll >= 940 && self.live.keys.len() < self.target_resting)
@@ -279,6 +286,7 @@ fn main() {
     let capacity: u32 = args
         .next()
         .map_or(1 << 16, |a| a.parse().expect("slab capacity"));
+    let keep_ids = args.next().is_some_and(|a| a == "keep-ids");
     let mut generator = Generator {
         rng: Rng(0x0123_4567_89ab_cdef),
         engine: Engine::new(config(capacity)).expect("config"),
@@ -289,6 +297,7 @@ fn main() {
         next_coid: 0,
         ts: 0,
         target_resting: resting,
+        keep_ids,
     };
     let warm_up: Vec<Command> = (0..resting).map(|_| generator.next_command(true)).collect();
     let flow: Vec<Command> = (0..commands)
@@ -305,7 +314,7 @@ fn main() {
     }
     let percent = |n: usize| 100.0 * n as f64 / flow.len() as f64;
     println!(
-        "flow: {} commands (slab capacity {capacity}): replace {:.1}%, new {:.1}%, ioc {:.1}%, cancel {:.1}%; resting at end {}",
+        "flow: {} commands (slab capacity {capacity}, replaces keep ids: {keep_ids}): replace {:.1}%, new {:.1}%, ioc {:.1}%, cancel {:.1}%; resting at end {}",
         flow.len(),
         percent(kinds[0]),
         percent(kinds[1]),

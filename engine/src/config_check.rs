@@ -15,11 +15,11 @@ fn invalid(what: String, why: &str) -> ConfigError {
 
 /// Checks every item; the error names the first bad one.
 pub(crate) fn check(config: &EngineConfig) -> Result<(), ConfigError> {
-    // The order index keeps 32-bit hash tags for a table of twice the capacity.
-    if config.max_resting_orders == 0 || config.max_resting_orders > 1 << 31 {
+    // A bound like every other: 2^28 orders is 16 GiB of slab already.
+    if config.max_resting_orders == 0 || config.max_resting_orders > 1 << 28 {
         return Err(invalid(
             "max_resting_orders".into(),
-            "must be between 1 and 2^31",
+            "must be between 1 and 2^28",
         ));
     }
     if config.instruments.len() > u32::MAX as usize {

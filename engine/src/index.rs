@@ -6,12 +6,15 @@
 //! key and the slab slot; the key itself is checked against the order in
 //! the slab, which the caller is about to read anyway.
 //!
-//! The buffer is allocated once for twice the slab capacity (rounded up to
-//! a power of two), but only a power-of-two prefix of it is in use, doubled
-//! in place when the live count would pass half of it. Live entries thus
-//! stay packed in a table proportional to the largest live count so far,
-//! not to the capacity: with a million-slot slab and five thousand live
-//! orders the hot table is 128 KiB, not 16 MiB, which doubled throughput.
+//! The buffer is allocated once for four times the slab capacity (rounded
+//! up to a power of two), but only a power-of-two prefix of it is in use,
+//! doubled in place when the live count would pass a quarter of it (a low
+//! load keeps probe runs short: measured 2% fewer instructions and ~10%
+//! more commands/s than at one half). Live entries thus stay packed in a
+//! table proportional to the largest live count so far, not to the
+//! capacity: with a million-slot slab and five thousand live orders the
+//! table in use is 256 KiB, not 32 MiB; sizing by capacity had halved
+//! throughput at that capacity.
 //! A doubling is O(table) and happens only when the book reaches a new
 //! high-water mark; nothing ever allocates after construction.
 
@@ -60,7 +63,7 @@ fn hash(owner: u32, client_order_id: u64) -> u32 {
 impl OrderIndex {
     /// An index that holds `capacity` orders without reallocating.
     pub(crate) fn new(capacity: u32) -> OrderIndex {
-        let size = (capacity as usize * 2)
+        let size = (capacity as usize * 4)
             .next_power_of_two()
             .max(1 << BLOCK_BITS);
         OrderIndex {
@@ -113,7 +116,7 @@ impl OrderIndex {
     /// Adds a key that is not live (the caller checked).
     #[inline]
     pub(crate) fn insert(&mut self, owner: u32, client_order_id: u64, slot: u32) {
-        if (self.len + 1) * 2 > self.mask + 1 {
+        if (self.len + 1) * 4 > self.mask + 1 {
             self.grow();
         }
         let tag = hash(owner, client_order_id);

@@ -1525,3 +1525,115 @@ fn pre_open_to_closed_to_continuous_runs_no_uncross() {
         ))
     );
 }
+
+#[test]
+fn pre_open_replace_and_post_only_rest_without_matching() {
+    let mut h = Harness::new();
+    h.order(2, on(PRE, limit(1, OFF_B, Sell, 100, 10)));
+    let post_only = on(
+        PRE,
+        NewOrder {
+            post_only: true,
+            ..limit(1, OFF_A, Buy, 101, 10)
+        },
+    );
+    assert_eq!(
+        h.order(1, post_only),
+        vec![accepted(1, post_only, 2), add(PRE, 2, Buy, 101, 10)],
+        "post-only is checked only in continuous trading"
+    );
+    h.order(1, on(PRE, limit(2, OFF_A, Buy, 98, 10)));
+    let replace = ReplaceOrder {
+        client_order_id: ClientOrderId(2),
+        new_client_order_id: ClientOrderId(2),
+        price: Price(102),
+        qty: Qty(10),
+    };
+    let events = h.run(1, CommandKind::Replace(replace));
+    assert_eq!(
+        events[0],
+        Ev::Market(
+            PRE,
+            MarketEventKind::Replace {
+                old_order_ref: OrderRef(3),
+                new_order_ref: OrderRef(4),
+                price: Price(102),
+                qty: Qty(10)
+            }
+        ),
+        "a crossing replace in pre-open just rests"
+    );
+    assert_eq!(events.len(), 2);
+    assert_eq!(h.book(PRE, Buy), vec![(4, 102, 10), (2, 101, 10)]);
+}
+
+#[test]
+fn marketable_replace_with_stp_cancel_both_frees_the_order() {
+    let mut h = Harness::new();
+    h.order(4, limit(1, BOTH, Sell, 101, 10));
+    h.order(4, limit(2, BOTH, Buy, 99, 10));
+    assert_eq!(
+        h.replace(4, 2, 3, 101, 10),
+        vec![
+            delete(ACME, 2),
+            replaced(4, (2, 2), (3, 3), Buy, 101, 10),
+            delete(ACME, 1),
+            canceled(ACME, 4, 1, 1, 10, 0, CancelReason::SelfTradeBoth),
+            canceled(ACME, 4, 3, 3, 10, 0, CancelReason::SelfTradeBoth),
+        ]
+    );
+    assert!(h.book(ACME, Buy).is_empty() && h.book(ACME, Sell).is_empty());
+    assert_eq!(h.engine.resting_order_count(), 0);
+    assert_eq!(
+        h.cancel(4, 3, 0),
+        vec![cancel_rejected(4, 3, RejectReason::UnknownOrder)]
+    );
+}
+
+#[test]
+fn hidden_order_replaced_into_the_market_trades_then_rests_hidden() {
+    let mut h = Harness::new();
+    h.order(2, limit(1, OFF_B, Sell, 101, 10));
+    h.order(1, hidden(limit(1, OFF_A, Buy, 99, 30)));
+    assert_eq!(
+        h.replace(1, 1, 1, 101, 30),
+        vec![
+            replaced(1, (1, 2), (1, 3), Buy, 101, 30),
+            execute(1, 10, 1),
+            executed(ACME, (2, 1, 1, Sell), 10, 101, 0, 1, Liquidity::Added),
+            executed(ACME, (1, 1, 3, Buy), 10, 101, 20, 1, Liquidity::Removed),
+        ],
+        "no Delete for the old hidden order, no Add for its hidden remainder"
+    );
+    assert!(h.engine.resting_orders(InstrumentId(ACME), Buy)[0].hidden);
+    assert_eq!(h.book(ACME, Buy), vec![(3, 101, 20)]);
+}
+
+#[test]
+fn market_fill_or_kill_uses_the_fok_fill_condition() {
+    // The contract treats a market order as IOC for its remainder; its FOK
+    // fill condition still applies (see docs/decisions/engine-book-structures.md).
+    let mut h = Harness::new();
+    h.order(2, limit(1, OFF_B, Sell, 101, 10));
+    let buy = fok(market(limit(1, OFF_A, Buy, 0, 20)));
+    assert_eq!(
+        h.order(1, buy),
+        vec![
+            accepted(1, buy, 2),
+            canceled(ACME, 1, 1, 2, 20, 0, CancelReason::FillConditionNotMet)
+        ]
+    );
+    let buy = fok(market(limit(2, OFF_A, Buy, 0, 10)));
+    assert_eq!(h.order(1, buy)[1], execute(1, 10, 1));
+}
+
+#[test]
+fn replace_to_zero_with_a_new_id_cancels_under_the_old_id() {
+    let mut h = Harness::new();
+    h.order(1, hidden(limit(1, OFF_A, Buy, 99, 20)));
+    assert_eq!(
+        h.replace(1, 1, 2, 99, 0),
+        vec![canceled(ACME, 1, 1, 1, 20, 0, CancelReason::User)]
+    );
+    assert_eq!(h.engine.resting_order_count(), 0);
+}
