@@ -197,7 +197,7 @@ impl Generator {
         let levels = self.book.top_levels(side.opposite(), reach);
         let &(limit, _) = levels.last()?;
         let available: u64 = levels.iter().map(|level| level.1).sum();
-        let wanted = LOT * (1 + self.rng.below(8));
+        let wanted = LOT * (1 + self.rng.below(10));
         let id = self.take_id();
         Some(FlowCommand::Ioc {
             id,
