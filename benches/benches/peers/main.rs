@@ -4,7 +4,8 @@
 //! RTES.
 //!
 //! ```sh
-//! cargo bench -p rtes-benches --bench peers
+//! cargo bench -p rtes-benches --bench peers            # 1M commands, median of 5
+//! cargo bench -p rtes-benches --bench peers -- --quick # 200k commands, median of 3
 //! RTES_PEERS_COMMANDS=200000 RTES_PEERS_REPS=3 cargo bench -p rtes-benches --bench peers
 //! ```
 //!
@@ -134,8 +135,17 @@ fn median(runs: &[Duration]) -> Duration {
 }
 
 fn main() {
-    let commands = env_usize("RTES_PEERS_COMMANDS", 1_000_000);
-    let repetitions = env_usize("RTES_PEERS_REPS", 5).max(1);
+    // `cargo bench` passes `--bench`; CI adds `--quick`; `cargo test
+    // --benches` passes neither and only wants a smoke run.
+    let arguments: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| arguments.iter().any(|argument| argument == flag);
+    let (commands_default, repetitions_default) = match (has("--bench"), has("--quick")) {
+        (false, _) => (20_000, 1),
+        (true, true) => (200_000, 3),
+        (true, false) => (1_000_000, 5),
+    };
+    let commands = env_usize("RTES_PEERS_COMMANDS", commands_default);
+    let repetitions = env_usize("RTES_PEERS_REPS", repetitions_default).max(1);
     let flow = workload::generate(&FlowSpec::exchange_core_like(commands));
     let mix = FlowMix::of(&flow.commands);
     println!(
