@@ -298,3 +298,134 @@ pub fn replay(
     }
     (book.outcome(fills), book)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(id: u64, side: Side, price: i64, qty: u64) -> FlowCommand {
+        FlowCommand::New {
+            id,
+            side,
+            price,
+            qty,
+        }
+    }
+
+    fn run(book: &mut ShadowBook, commands: &[FlowCommand]) -> Vec<Fill> {
+        let mut fills = Vec::new();
+        for command in commands {
+            book.apply(command, &mut fills);
+        }
+        fills
+    }
+
+    #[test]
+    fn crossing_order_takes_price_then_time_at_resting_prices_and_rests_the_rest() {
+        let mut book = ShadowBook::new();
+        let fills = run(
+            &mut book,
+            &[
+                new(1, Side::Sell, 101, 100),
+                new(2, Side::Sell, 100, 100),
+                new(3, Side::Sell, 100, 200),
+                new(4, Side::Buy, 101, 500),
+            ],
+        );
+        let expected = [(2, 100, 100), (3, 100, 200), (1, 101, 100)]
+            .map(|(maker, price, qty)| Fill { maker, price, qty });
+        assert_eq!(fills, expected);
+        assert_eq!(book.levels(Side::Buy), vec![(101, 100)]);
+        assert!(book.levels(Side::Sell).is_empty());
+        assert_eq!(book.len(), 1);
+    }
+
+    #[test]
+    fn ioc_never_rests_and_stops_at_its_limit() {
+        let mut book = ShadowBook::new();
+        let fills = run(
+            &mut book,
+            &[
+                new(1, Side::Buy, 99, 100),
+                new(2, Side::Buy, 98, 100),
+                FlowCommand::Ioc {
+                    id: 3,
+                    side: Side::Sell,
+                    price: 99,
+                    qty: 300,
+                },
+            ],
+        );
+        assert_eq!(
+            fills,
+            vec![Fill {
+                maker: 1,
+                price: 99,
+                qty: 100
+            }]
+        );
+        assert_eq!(book.ioc_unfilled_qty, 200);
+        assert_eq!(book.levels(Side::Buy), vec![(98, 100)]);
+        assert!(book.levels(Side::Sell).is_empty());
+    }
+
+    #[test]
+    fn reduction_keeps_priority_unless_emulated_and_move_loses_it() {
+        let commands = [
+            new(1, Side::Sell, 100, 300),
+            new(2, Side::Sell, 100, 300),
+            FlowCommand::Reduce {
+                id: 1,
+                side: Side::Sell,
+                price: 100,
+                qty: 100,
+            },
+            FlowCommand::Ioc {
+                id: 3,
+                side: Side::Buy,
+                price: 100,
+                qty: 100,
+            },
+        ];
+        let mut keeps = ShadowBook::new();
+        assert_eq!(run(&mut keeps, &commands)[0].maker, 1);
+        let mut emulated = ShadowBook::with_reduce_losing_priority();
+        assert_eq!(run(&mut emulated, &commands)[0].maker, 2);
+
+        let mut moved = ShadowBook::new();
+        let fills = run(
+            &mut moved,
+            &[
+                new(1, Side::Sell, 100, 100),
+                new(2, Side::Sell, 100, 100),
+                FlowCommand::Move {
+                    id: 1,
+                    side: Side::Sell,
+                    price: 101,
+                    qty: 100,
+                },
+                FlowCommand::Move {
+                    id: 1,
+                    side: Side::Sell,
+                    price: 100,
+                    qty: 100,
+                },
+                FlowCommand::Ioc {
+                    id: 3,
+                    side: Side::Buy,
+                    price: 100,
+                    qty: 100,
+                },
+            ],
+        );
+        assert_eq!(fills[0].maker, 2, "a moved order goes to the back");
+    }
+
+    #[test]
+    fn unknown_orders_are_counted_not_fatal() {
+        let mut book = ShadowBook::new();
+        run(&mut book, &[FlowCommand::Cancel { id: 9 }]);
+        assert_eq!(book.unknown_orders, 1);
+        assert!(book.is_empty());
+    }
+}

@@ -268,3 +268,41 @@ impl Generator {
             .expect("caller checked the book is not empty")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::FlowMix;
+    use crate::shadow::replay;
+
+    #[test]
+    fn same_spec_same_flow() {
+        let spec = FlowSpec::exchange_core_like(5_000);
+        let (first, second) = (generate(&spec), generate(&spec));
+        assert_eq!(first.warmup, second.warmup);
+        assert_eq!(first.commands, second.commands);
+    }
+
+    #[test]
+    fn mix_and_book_shape_are_as_specified() {
+        let flow = generate(&FlowSpec::exchange_core_like(100_000));
+        let mix = FlowMix::of(&flow.commands);
+        let percent = |count: u64| count as f64 * 100.0 / flow.commands.len() as f64;
+        assert!(
+            (80.0..84.0).contains(&percent(mix.moves + mix.reduce)),
+            "{mix:?}"
+        );
+        assert!((8.0..10.0).contains(&percent(mix.new)), "{mix:?}");
+        assert!((2.5..3.5).contains(&percent(mix.ioc)), "{mix:?}");
+        assert!((5.0..7.0).contains(&percent(mix.cancel)), "{mix:?}");
+        let (outcome, book) = replay(&flow.warmup, &flow.commands, true);
+        assert_eq!(
+            book.unknown_orders, 0,
+            "cancels and replaces name live orders"
+        );
+        assert_eq!(book.ioc_unfilled_qty, 0, "IOCs are capped to what fills");
+        assert!((3_000..8_000).contains(&book.len()), "{} live", book.len());
+        let (best_bid, best_ask) = (outcome.bids[0].0, outcome.asks[0].0);
+        assert!(best_bid < best_ask, "moves and new orders never cross");
+    }
+}
