@@ -1,8 +1,8 @@
 //! A stand-in market-data stage: drains the feed ring and counts events.
 //!
 //! It keeps the engine's market ring flowing and measures engine → feed
-//! latency until the ITCH/MoldUDP64 publisher replaces it (it plugs in the
-//! same way, as an [`Agent`] over the ring's consumer end).
+//! latency when the ITCH/MoldUDP64 publisher (`crate::feed`) is disabled;
+//! both plug in the same way, as an [`Agent`] over the ring's consumer end.
 
 use super::clock::{Clock, MonotonicClock};
 use super::latency::{AgentStats, LatencyRecorder};

@@ -3,7 +3,8 @@
 //! 1. gateway thread(s): sockets → `InboundCommand` ring (one per gateway)
 //! 2. engine: command rings → `Engine::apply` → `OutboundReport` ring per
 //!    gateway + `MarketRecord` ring
-//! 3. market data: `MarketRecord` ring → feed (for now [`MarketDataCounter`])
+//! 3. market data: `MarketRecord` ring → feed (`crate::feed::ItchFeed`, the
+//!    ITCH/MoldUDP64 publisher; [`MarketDataCounter`] when the feed is off)
 //!
 //! The network front end plugs in through [`Frontend`]: it binds its
 //! listeners (`Frontend::bind`) and builds one [`Agent`] per gateway thread
