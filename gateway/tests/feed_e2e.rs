@@ -367,6 +367,16 @@ fn late_joiner_replays_from_sequence_one_then_goes_live() {
             }
         }
     }
+    // Another session's name is refused.
+    let mut foreign = TcpStream::connect(server.replay).unwrap();
+    foreign.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut payload = b"anyone          OTHERSESS1".to_vec();
+    payload.extend_from_slice(format!("{:>20}", 1).as_bytes());
+    let mut frame = ((payload.len() + 1) as u16).to_be_bytes().to_vec();
+    frame.push(b'L');
+    frame.extend_from_slice(&payload);
+    foreign.write_all(&frame).unwrap();
+    assert_eq!(read_frame(&mut foreign), Some((b'J', b"S".to_vec())));
     // A sequence past the end starts live.
     let mut late = TcpStream::connect(server.replay).unwrap();
     late.set_read_timeout(Some(DEADLINE)).unwrap();
