@@ -38,6 +38,10 @@ fn json_address(text: &str, key: &str) -> Option<SocketAddr> {
 
 impl FeedServer {
     fn start(extra: &[&str]) -> FeedServer {
+        FeedServer::start_with(&fixture("test.toml"), extra)
+    }
+
+    fn start_with(config: &std::path::Path, extra: &[&str]) -> FeedServer {
         let ports_file = std::env::temp_dir().join(format!(
             "rtes-feed-e2e-{}-{}.json",
             std::process::id(),
@@ -48,7 +52,7 @@ impl FeedServer {
         ));
         let mut child = Command::new(env!("CARGO_BIN_EXE_rtes"))
             .arg("--config")
-            .arg(fixture("test.toml"))
+            .arg(config)
             .args([
                 "--ouch-port",
                 "0",
@@ -390,4 +394,63 @@ fn late_joiner_replays_from_sequence_one_then_goes_live() {
         saw_end |= kind == b'Z';
     }
     assert!(saw_end, "End of Session on shutdown");
+}
+
+#[test]
+fn replay_refuses_what_the_history_no_longer_holds() {
+    // The test config with a 10-message history.
+    let text = std::fs::read_to_string(fixture("test.toml"))
+        .unwrap()
+        .replace(
+            "heartbeat_interval_ms = 1000\n\n[admin]",
+            "heartbeat_interval_ms = 1000\nhistory_bytes = 480\n\n[admin]",
+        );
+    let path = std::env::temp_dir().join(format!(
+        "rtes-feed-small-history-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&path, text).unwrap();
+    let server = FeedServer::start_with(&path, &[]);
+    let (user, password) = DEMO_USERS[0];
+    let (mut client, _) = SoupClient::login_ok(server.ouch, user, password);
+    for i in 0..20u32 {
+        client.limit(
+            &format!("H{i}"),
+            b'B',
+            100 + i,
+            "AAPL",
+            P100 - CENT * (1 + i),
+        );
+        accepted_ref(&mut client);
+    }
+    // 3 + 5 × 2 start-of-day messages + 20 adds = 33 published; the
+    // history holds the last 10 once the feed has caught up.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut old = TcpStream::connect(server.replay).unwrap();
+    old.set_read_timeout(Some(DEADLINE)).unwrap();
+    login(&mut old, 1);
+    assert_eq!(
+        read_frame(&mut old),
+        Some((b'J', b"S".to_vec())),
+        "sequence 1 is gone"
+    );
+
+    let mut recent = TcpStream::connect(server.replay).unwrap();
+    recent.set_read_timeout(Some(DEADLINE)).unwrap();
+    login(&mut recent, 30);
+    let (kind, payload) = read_frame(&mut recent).unwrap();
+    assert_eq!(kind, b'A');
+    assert_eq!(String::from_utf8_lossy(&payload[10..]).trim(), "30");
+    for expected_ref in 17..=20u64 {
+        let (kind, payload) = read_frame(&mut recent).unwrap();
+        assert_eq!(kind, b'S');
+        match Message::decode(&payload).unwrap().body {
+            rtes_mdfeed::itch::Body::AddOrder { order_ref, .. } => {
+                assert_eq!(order_ref, expected_ref)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(server.terminate(), Some(0));
+    std::fs::remove_file(&path).unwrap();
 }
