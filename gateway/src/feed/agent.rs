@@ -32,25 +32,63 @@ pub(crate) struct Transport {
     pub(crate) dropper: PacketDropper,
 }
 
+/// Most engine events waiting in one open packet (a 1,400-byte payload holds
+/// at most 66 ITCH messages; 65,507 bytes would need more, so the count
+/// saturates and the oldest stamps are kept).
+const PENDING_STAMPS_MAX: usize = 256;
+
+/// Engine-apply times of the events in the packet being filled, so the
+/// latency engine → datagram on the wire is recorded when it is sent.
+struct PendingStamps {
+    engine_ns: [u64; PENDING_STAMPS_MAX],
+    len: usize,
+    wire: LatencyRecorder,
+}
+
+impl PendingStamps {
+    fn push(&mut self, engine_ns: u64) {
+        if self.len < PENDING_STAMPS_MAX {
+            self.engine_ns[self.len] = engine_ns;
+            self.len += 1;
+        }
+    }
+
+    /// The open packet went out (or was dropped on purpose: `sent_ns` None).
+    fn packet_done(&mut self, sent_ns: Option<u64>) {
+        if let Some(sent_ns) = sent_ns {
+            for &engine_ns in &self.engine_ns[..self.len] {
+                self.wire.record_ns(sent_ns.saturating_sub(engine_ns));
+            }
+        }
+        self.len = 0;
+    }
+}
+
 /// Multicast sink with the drop knob and counters.
-struct MulticastSink<'a> {
+struct MulticastSink<'a, C: Clock> {
     socket: &'a UdpSocket,
     group: SocketAddr,
     dropper: &'a mut PacketDropper,
     counters: &'a mut Counters,
+    pending: &'a mut PendingStamps,
+    clock: &'a C,
 }
 
-impl PacketSink for MulticastSink<'_> {
+impl<C: Clock> PacketSink for MulticastSink<'_, C> {
     fn send(&mut self, packet: &[u8]) {
         if self.dropper.drop_next() {
             self.counters.dropped_packets += 1;
+            self.pending.packet_done(None);
             return;
         }
         // UDP: a full socket buffer loses the packet; subscribers recover
         // it from the history like any other loss.
         if self.socket.send_to(packet, self.group).is_err() {
             self.counters.send_errors += 1;
+            self.pending.packet_done(None);
+            return;
         }
+        self.pending.packet_done(Some(self.clock.now_ns()));
     }
 }
 
@@ -71,6 +109,7 @@ pub struct FeedAgent<C: Clock = MonotonicClock> {
     replay: ReplayServer,
     clock: C,
     latency: LatencyRecorder,
+    pending: PendingStamps,
     counters: Counters,
     started: bool,
 }
@@ -96,6 +135,11 @@ impl FeedAgent<MonotonicClock> {
             replay,
             clock: MonotonicClock,
             latency: LatencyRecorder::new("engine->mdfeed"),
+            pending: PendingStamps {
+                engine_ns: [0; PENDING_STAMPS_MAX],
+                len: 0,
+                wire: LatencyRecorder::new("engine->datagram sent"),
+            },
             counters: Counters::default(),
             started: false,
         }
@@ -108,7 +152,7 @@ impl<C: Clock> FeedAgent<C> {
         &self.publisher
     }
 
-    fn sink(&mut self) -> (&mut Publisher, MulticastSink<'_>) {
+    fn sink(&mut self) -> (&mut Publisher, MulticastSink<'_, C>) {
         (
             &mut self.publisher,
             MulticastSink {
@@ -116,6 +160,8 @@ impl<C: Clock> FeedAgent<C> {
                 group: self.transport.group,
                 dropper: &mut self.transport.dropper,
                 counters: &mut self.counters,
+                pending: &mut self.pending,
+                clock: &self.clock,
             },
         )
     }
@@ -131,6 +177,9 @@ impl<C: Clock> FeedAgent<C> {
             self.counters.events += 1;
             let (publisher, mut sink) = self.sink();
             publisher.publish(&record.event, now_ns, &mut sink);
+            // Any packet `publish` sent held only earlier events; this one
+            // is now in the open packet.
+            self.pending.push(record.engine_ns);
         }
         available
     }
@@ -217,7 +266,7 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
         let publisher = self.publisher.stats();
         vec![AgentStats {
             agent: "mdfeed".to_string(),
-            latencies: vec![self.latency.clone()],
+            latencies: vec![self.latency.clone(), self.pending.wire.clone()],
             counters: vec![
                 ("events", self.counters.events),
                 ("messages", publisher.messages),
