@@ -64,6 +64,8 @@ pub struct LatencySummary {
     pub stage: &'static str,
     /// Samples.
     pub count: u64,
+    /// Mean, ns (rounded).
+    pub mean_ns: u64,
     /// Median, ns.
     pub p50_ns: u64,
     /// 99th percentile, ns.
@@ -79,6 +81,7 @@ impl LatencySummary {
         LatencySummary {
             stage,
             count: histogram.len(),
+            mean_ns: histogram.mean().round() as u64,
             p50_ns: histogram.value_at_quantile(0.50),
             p99_ns: histogram.value_at_quantile(0.99),
             p999_ns: histogram.value_at_quantile(0.999),
@@ -91,8 +94,14 @@ impl std::fmt::Display for LatencySummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{:<24} count={:<10} p50={}ns p99={}ns p99.9={}ns max={}ns",
-            self.stage, self.count, self.p50_ns, self.p99_ns, self.p999_ns, self.max_ns
+            "{:<24} count={:<10} mean={}ns p50={}ns p99={}ns p99.9={}ns max={}ns",
+            self.stage,
+            self.count,
+            self.mean_ns,
+            self.p50_ns,
+            self.p99_ns,
+            self.p999_ns,
+            self.max_ns
         )
     }
 }
