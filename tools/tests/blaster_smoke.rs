@@ -5,40 +5,15 @@
 //! `$CARGO_TARGET_DIR` or `<workspace>/target/{release,debug}` and built
 //! with `cargo build --bin rtes` when missing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rtes_tools::blaster::config::{symbols_from_rtes_config, Config};
 use rtes_tools::blaster::run::run;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn rtes_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    let candidates = [target.join("release/rtes"), target.join("debug/rtes")];
-    // The most recently built one: a stale release build must not hide
-    // a fresh debug build (or the other way round).
-    let newest = candidates
-        .iter()
-        .filter_map(|path| Some((path.metadata().ok()?.modified().ok()?, path)))
-        .max_by_key(|(modified, _)| *modified);
-    if let Some((_, found)) = newest {
-        return found.clone();
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--bin", "rtes"])
-        .current_dir(workspace())
-        .status()
-        .expect("run cargo build --bin rtes");
-    assert!(status.success(), "cargo build --bin rtes failed");
-    target.join("debug/rtes")
-}
+mod support;
+use support::{rtes_binary, workspace};
 
 struct Server {
     child: Child,

@@ -4,36 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The newest `rtes` build (see blaster_smoke.rs), built when missing.
-fn rtes_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    let candidates = [target.join("release/rtes"), target.join("debug/rtes")];
-    let newest = candidates
-        .iter()
-        .filter_map(|path| Some((path.metadata().ok()?.modified().ok()?, path)))
-        .max_by_key(|(modified, _)| *modified);
-    if let Some((_, found)) = newest {
-        return found.clone();
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--bin", "rtes"])
-        .current_dir(workspace())
-        .status()
-        .expect("run cargo build --bin rtes");
-    assert!(status.success(), "cargo build --bin rtes failed");
-    target.join("debug/rtes")
-}
+mod support;
+use support::{rtes_binary, workspace};
 
 /// Kills its process when dropped.
 struct Killed(Child);
