@@ -74,6 +74,11 @@ impl From<&InstrumentConfig> for InstrumentInfo {
     }
 }
 
+/// Shortest gap between two datagrams sent because the ring went empty; a
+/// packet opened sooner waits up to this long for more events (bounded by
+/// the flush interval).
+pub const COALESCE_NS: u64 = 5_000;
+
 /// Publisher limits and timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublisherConfig {
@@ -275,13 +280,18 @@ impl Publisher {
         self.last_send_ns = now_ns;
     }
 
-    /// Timers: flushes a packet when the ring is empty or it waited long
-    /// enough; sends a heartbeat after the heartbeat interval of silence.
-    /// Returns true if it sent something.
+    /// Timers: flushes a packet when the ring is empty (unless a packet went
+    /// out less than [`COALESCE_NS`] ago: under load that would send one
+    /// datagram per event and the feed thread would spend its time in
+    /// `send_to`) or when it waited the flush interval; sends a heartbeat
+    /// after the heartbeat interval of silence. Returns true if it sent
+    /// something.
     pub fn on_idle(&mut self, now_ns: u64, ring_empty: bool, sink: &mut impl PacketSink) -> bool {
         if !self.packet.is_empty() {
             let waited = now_ns.saturating_sub(self.pending_since_ns);
-            if ring_empty || waited >= self.config.flush_interval_ns {
+            let since_send = now_ns.saturating_sub(self.last_send_ns);
+            let quiet_enough = since_send >= COALESCE_NS.min(self.config.flush_interval_ns);
+            if (ring_empty && quiet_enough) || waited >= self.config.flush_interval_ns {
                 self.flush(now_ns, sink);
                 return true;
             }
@@ -301,7 +311,10 @@ impl Publisher {
         let due = if self.packet.is_empty() {
             self.last_send_ns + self.config.heartbeat_interval_ns
         } else {
-            self.pending_since_ns + self.config.flush_interval_ns
+            // An open packet goes out once the coalescing gap has passed
+            // (if the ring is empty by then) or at the flush interval.
+            let coalesced = self.last_send_ns + COALESCE_NS.min(self.config.flush_interval_ns);
+            (self.pending_since_ns + self.config.flush_interval_ns).min(coalesced.max(now_ns))
         };
         due.saturating_sub(now_ns)
     }
