@@ -9,9 +9,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::runtime::{Clock as _, MonotonicClock};
 
-/// Nanoseconds in one day.
-pub const NANOS_PER_DAY: u64 = 86_400 * 1_000_000_000;
-
 /// Maps monotonic time to venue time.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {

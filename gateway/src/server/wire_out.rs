@@ -1,7 +1,8 @@
 //! Appends outbound SoupBinTCP packets to a connection's write buffer.
 
+use crate::soupbin::wire::packet_type;
 use crate::soupbin::wire::{LoginAcceptedRecord, LoginRejectedRecord};
-use crate::soupbin::{LoginRejectReason, Packet, HEADER_LEN};
+use crate::soupbin::{write_header, LoginRejectReason, Packet, HEADER_LEN};
 
 /// Appends `packet` to `out` (a staging array keeps this allocation-free
 /// while `out` has capacity).
@@ -15,14 +16,12 @@ fn append(out: &mut Vec<u8>, packet: &Packet<'_>) {
 
 /// Sequenced Data carrying one application message.
 pub fn sequenced(out: &mut Vec<u8>, message: &[u8]) {
-    let length = (message.len() + 1) as u16;
-    out.extend_from_slice(&length.to_be_bytes());
-    out.push(b'S');
+    let mut header = [0u8; HEADER_LEN];
+    write_header(&mut header, packet_type::SEQUENCED_DATA, message.len())
+        .expect("stored OUCH messages are far shorter than a SoupBinTCP packet allows");
+    out.extend_from_slice(&header);
     out.extend_from_slice(message);
 }
-
-// `sequenced` writes the 3-byte header by hand.
-const _: () = assert!(HEADER_LEN == 3);
 
 /// Login Accepted.
 pub fn login_accepted(out: &mut Vec<u8>, session: &[u8], next_sequence: u64) {
