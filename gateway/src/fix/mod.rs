@@ -1,0 +1,4 @@
+//! FIX 4.4 acceptor: tag=value codec, session layer, message store and the
+//! mapping of application messages onto engine commands.
+
+pub mod codec;
