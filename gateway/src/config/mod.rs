@@ -52,7 +52,7 @@ pub struct Settings {
     pub engine: EngineConfig,
     /// OUCH order entry.
     pub ouch: OuchSettings,
-    /// FIX acceptor (RESERVED: nothing listens yet).
+    /// FIX acceptor.
     pub fix: FixSettings,
     /// Market-data feed.
     pub feed: FeedSettings,
@@ -118,15 +118,69 @@ pub struct OuchSettings {
     pub throttle_msgs_per_sec: u32,
 }
 
-/// `[fix]`, validated. RESERVED: parsed so the file format is stable.
+/// `[fix]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixSettings {
-    /// Whether the acceptor should run once it exists.
+    /// Whether the acceptor runs.
     pub enabled: bool,
     /// Listen address.
     pub listen: SocketAddr,
     /// SenderCompID.
     pub sender_comp_id: String,
+    /// Directory of the per-session message stores.
+    pub store_dir: std::path::PathBuf,
+    /// fsync the stores after each round that wrote.
+    pub store_fsync: bool,
+    /// Accepted HeartBtInt range, seconds.
+    pub heartbeat_range_s: (u32, u32),
+    /// SendingTime tolerance.
+    pub sending_time_tolerance: Duration,
+    /// Time allowed from connect to Logon.
+    pub logon_timeout: Duration,
+    /// How long our Logout waits for the reply.
+    pub logout_timeout: Duration,
+    /// Largest inbound message, bytes.
+    pub max_message_bytes: usize,
+    /// Most fields per inbound message.
+    pub max_fields: usize,
+    /// Bound on a session's unsent output, bytes.
+    pub outbound_buffer_bytes: usize,
+    /// Order messages per second per session (0 = unlimited).
+    pub throttle_msgs_per_sec: u32,
+    /// Orders remembered per session.
+    pub max_orders_per_session: usize,
+    /// The configured sessions; session `i` trades as `OwnerId(first_owner + i)`.
+    pub sessions: Vec<FixSessionSettings>,
+}
+
+/// What a Logon with ResetSeqNumFlag (141) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixResetPolicy {
+    /// 141=Y resets both sequence numbers (QuickFIX's behaviour).
+    Honour,
+    /// Every logon resets, whatever the client asks.
+    Always,
+    /// 141=Y is refused: sequence numbers only ever continue.
+    Never,
+}
+
+/// One `[[fix.session]]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixSessionSettings {
+    /// The client's CompID.
+    pub target_comp_id: String,
+    /// Account it trades for.
+    pub account: rtes_engine::AccountId,
+    /// Engine owner of its orders (after every account's OUCH owner).
+    pub owner: rtes_engine::OwnerId,
+    /// Username the Logon must carry (with a password), when required.
+    pub username: Option<String>,
+    /// Reset policy.
+    pub reset_policy: FixResetPolicy,
+    /// Echo application messages instead of trading.
+    pub reflector: bool,
+    /// Cancel the session's orders when it disconnects.
+    pub cancel_on_disconnect: bool,
 }
 
 /// `[feed]`, validated.

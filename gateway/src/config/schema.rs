@@ -21,7 +21,7 @@ pub struct FileConfig {
     /// SoupBinTCP/OUCH order entry.
     #[serde(default)]
     pub ouch: OuchSection,
-    /// FIX 4.4 acceptor (reserved).
+    /// FIX 4.4 acceptor.
     #[serde(default)]
     pub fix: FixSection,
     /// ITCH/MoldUDP64 market data (reserved).
@@ -169,16 +169,44 @@ impl Default for OuchSection {
     }
 }
 
-/// `[fix]` (RESERVED: parsed and validated; nothing listens yet).
+/// `[fix]`: the FIX 4.4 acceptor and its sessions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FixSection {
-    /// Whether the acceptor should run once it exists.
+    /// Whether the acceptor runs.
     pub enabled: bool,
     /// "host:port".
     pub listen: String,
     /// Our SenderCompID.
     pub sender_comp_id: String,
+    /// Directory of the per-session message stores (sequence numbers and sent messages).
+    pub store_dir: String,
+    /// fsync the message store after every event-loop round that wrote to it.
+    pub store_fsync: bool,
+    /// Smallest HeartBtInt (108) a client may ask for, seconds.
+    pub heartbeat_min_s: u32,
+    /// Largest HeartBtInt a client may ask for, seconds.
+    pub heartbeat_max_s: u32,
+    /// Largest allowed difference between SendingTime (52) and our clock, ms.
+    pub sending_time_tolerance_ms: u64,
+    /// A connection must log on within this, ms.
+    pub logon_timeout_ms: u64,
+    /// Our Logout waits this long for the client's, ms.
+    pub logout_timeout_ms: u64,
+    /// Largest inbound message, bytes.
+    pub max_message_bytes: u32,
+    /// Most fields in an inbound message.
+    pub max_fields: u32,
+    /// Bound on a session's unsent output, bytes (over it: slow consumer, disconnected).
+    pub outbound_buffer_bytes: u32,
+    /// Orders, replaces and cancels per second per session (0 = unlimited).
+    pub throttle_msgs_per_sec: u32,
+    /// Orders a session remembers (live ones plus the most recent done ones) for
+    /// ClOrdID uniqueness, OrderStatusRequest and executions.
+    pub max_orders_per_session: u32,
+    /// The sessions that may log on.
+    #[serde(rename = "session")]
+    pub sessions: Vec<FixSessionSection>,
 }
 
 impl Default for FixSection {
@@ -187,8 +215,47 @@ impl Default for FixSection {
             enabled: false,
             listen: "127.0.0.1:15001".to_string(),
             sender_comp_id: "RTES".to_string(),
+            store_dir: "rtes-data/fix".to_string(),
+            store_fsync: false,
+            heartbeat_min_s: 1,
+            heartbeat_max_s: 300,
+            sending_time_tolerance_ms: 120_000,
+            logon_timeout_ms: 10_000,
+            logout_timeout_ms: 2_000,
+            max_message_bytes: 4_096,
+            max_fields: 256,
+            outbound_buffer_bytes: 4 << 20,
+            throttle_msgs_per_sec: 0,
+            max_orders_per_session: 1 << 18,
+            sessions: Vec::new(),
         }
     }
+}
+
+/// `[[fix.session]]`: one client session the acceptor knows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixSessionSection {
+    /// The client's CompID (its SenderCompID, our TargetCompID).
+    pub target_comp_id: String,
+    /// Name of the `[[account]]` it trades for (risk, self-trade prevention).
+    pub account: String,
+    /// Logon must carry Username (553) = the account's username and Password (554).
+    #[serde(default)]
+    pub require_password: bool,
+    /// "honour" (ResetSeqNumFlag=Y resets, the default), "always" or "never".
+    #[serde(default = "default_reset_policy")]
+    pub reset_on_logon: String,
+    /// Echo application messages back instead of trading.
+    #[serde(default)]
+    pub reflector: bool,
+    /// Cancel the session's orders when it disconnects (default: the account's setting).
+    #[serde(default)]
+    pub cancel_on_disconnect: Option<bool>,
+}
+
+fn default_reset_policy() -> String {
+    "honour".to_string()
 }
 
 /// `[feed]`: ITCH 5.0 over MoldUDP64 multicast, re-request and replay.

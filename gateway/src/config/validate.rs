@@ -26,15 +26,15 @@ pub fn validate(file: &FileConfig) -> Result<Settings, ConfigError> {
     let mut problems = Problems::default();
     let runtime = runtime_settings(&file.runtime, file.engine.batch_commands, &mut problems);
     let ouch = ouch_settings(file, &mut problems);
-    let fix = fix_settings(file, &mut problems);
     let feed = feed_settings(file, &mut problems);
     let admin = AdminSettings {
         enabled: file.admin.enabled,
         listen: problems.listen("admin.listen", &file.admin.listen),
     };
-    check_port_conflicts(&ouch, &fix, &feed, &admin, &mut problems);
     let instruments = instruments(&file.instruments, &mut problems);
     let (accounts, credentials) = accounts(&file.accounts, &mut problems);
+    let fix = fix_settings(file, &mut problems);
+    check_port_conflicts(&ouch, &fix, &feed, &admin, &mut problems);
     if file.engine.max_resting_orders == 0 {
         problems.add("engine.max_resting_orders", "must be at least 1");
     }
@@ -44,7 +44,7 @@ pub fn validate(file: &FileConfig) -> Result<Settings, ConfigError> {
         });
     }
     let engine = EngineConfig {
-        max_owners: accounts.len() as u32,
+        max_owners: (accounts.len() + fix.sessions.len()) as u32,
         instruments,
         accounts,
         max_resting_orders: file.engine.max_resting_orders,
@@ -252,14 +252,129 @@ fn ouch_settings(file: &FileConfig, problems: &mut Problems) -> OuchSettings {
 
 fn fix_settings(file: &FileConfig, problems: &mut Problems) -> FixSettings {
     let fix = &file.fix;
-    if fix.sender_comp_id.is_empty() || !fix.sender_comp_id.is_ascii() {
-        problems.add("fix.sender_comp_id", "must be non-empty ASCII");
+    if fix.sender_comp_id.is_empty() || !is_fix_text(&fix.sender_comp_id) {
+        problems.add("fix.sender_comp_id", "must be non-empty printable ASCII");
+    }
+    if fix.heartbeat_min_s == 0 || fix.heartbeat_min_s > fix.heartbeat_max_s {
+        problems.add(
+            "fix.heartbeat_min_s",
+            "must be at least 1 and at most fix.heartbeat_max_s",
+        );
+    }
+    problems.at_least("fix.logon_timeout_ms", fix.logon_timeout_ms, 1);
+    problems.at_least("fix.logout_timeout_ms", fix.logout_timeout_ms, 1);
+    problems.at_least(
+        "fix.sending_time_tolerance_ms",
+        fix.sending_time_tolerance_ms,
+        1,
+    );
+    if !(256..=1 << 20).contains(&fix.max_message_bytes) {
+        problems.add("fix.max_message_bytes", "must be between 256 and 1048576");
+    }
+    if !(16..=4_096).contains(&fix.max_fields) {
+        problems.add("fix.max_fields", "must be between 16 and 4096");
+    }
+    if fix.outbound_buffer_bytes < fix.max_message_bytes.saturating_mul(4) {
+        problems.add(
+            "fix.outbound_buffer_bytes",
+            "must be at least four times fix.max_message_bytes",
+        );
+    }
+    problems.at_least(
+        "fix.max_orders_per_session",
+        u64::from(fix.max_orders_per_session),
+        16,
+    );
+    if fix.store_dir.is_empty() {
+        problems.add("fix.store_dir", "must not be empty");
     }
     FixSettings {
         enabled: fix.enabled,
         listen: problems.listen("fix.listen", &fix.listen),
         sender_comp_id: fix.sender_comp_id.clone(),
+        store_dir: std::path::PathBuf::from(&fix.store_dir),
+        store_fsync: fix.store_fsync,
+        heartbeat_range_s: (fix.heartbeat_min_s, fix.heartbeat_max_s),
+        sending_time_tolerance: Duration::from_millis(fix.sending_time_tolerance_ms),
+        logon_timeout: Duration::from_millis(fix.logon_timeout_ms),
+        logout_timeout: Duration::from_millis(fix.logout_timeout_ms),
+        max_message_bytes: fix.max_message_bytes as usize,
+        max_fields: fix.max_fields as usize,
+        outbound_buffer_bytes: fix.outbound_buffer_bytes as usize,
+        throttle_msgs_per_sec: fix.throttle_msgs_per_sec,
+        max_orders_per_session: fix.max_orders_per_session as usize,
+        sessions: fix_sessions(file, problems),
     }
+}
+
+/// Printable ASCII without `=` or SOH, as FIX CompIDs must be.
+fn is_fix_text(text: &str) -> bool {
+    text.bytes()
+        .all(|byte| (0x21..0x7f).contains(&byte) && byte != b'=')
+}
+
+fn fix_sessions(file: &FileConfig, problems: &mut Problems) -> Vec<FixSessionSettings> {
+    let first_owner = file.accounts.len() as u32;
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut sessions = Vec::with_capacity(file.fix.sessions.len());
+    for (index, section) in file.fix.sessions.iter().enumerate() {
+        let key = format!("fix.session[{index}]");
+        let comp_id = section.target_comp_id.as_str();
+        if comp_id.is_empty() || !is_fix_text(comp_id) {
+            problems.add(
+                format!("{key}.target_comp_id"),
+                "must be non-empty printable ASCII",
+            );
+        }
+        if comp_id == file.fix.sender_comp_id {
+            problems.add(
+                format!("{key}.target_comp_id"),
+                "must differ from fix.sender_comp_id",
+            );
+        }
+        if let Some(first) = seen.insert(comp_id, index) {
+            problems.add(
+                format!("{key}.target_comp_id"),
+                format!("duplicate {comp_id} (first at fix.session[{first}])"),
+            );
+        }
+        let reset_policy = match section.reset_on_logon.as_str() {
+            "honour" => FixResetPolicy::Honour,
+            "always" => FixResetPolicy::Always,
+            "never" => FixResetPolicy::Never,
+            other => {
+                problems.add(
+                    format!("{key}.reset_on_logon"),
+                    format!("{other:?} is not one of honour, always, never"),
+                );
+                FixResetPolicy::Honour
+            }
+        };
+        let Some(account_index) = file
+            .accounts
+            .iter()
+            .position(|account| account.name == section.account)
+        else {
+            problems.add(
+                format!("{key}.account"),
+                format!("no [[account]] named {:?}", section.account),
+            );
+            continue;
+        };
+        let account = &file.accounts[account_index];
+        sessions.push(FixSessionSettings {
+            target_comp_id: section.target_comp_id.clone(),
+            account: AccountId(account_index as u32),
+            owner: OwnerId(first_owner + index as u32),
+            username: section.require_password.then(|| account.username.clone()),
+            reset_policy,
+            reflector: section.reflector,
+            cancel_on_disconnect: section
+                .cancel_on_disconnect
+                .unwrap_or(account.cancel_on_disconnect),
+        });
+    }
+    sessions
 }
 
 fn feed_settings(file: &FileConfig, problems: &mut Problems) -> FeedSettings {
