@@ -4,7 +4,8 @@
 //! rtes [--config PATH] [--threads shared|dedicated] [--pin engine=1 ...]
 //!      [--idle engine=busy-spin ...] [--log-level info] [--ouch-port N]
 //!      [--ports-file PATH] [--feed | --no-feed] [--feed-port N]
-//!      [--feed-drop-fraction F]
+//!      [--feed-drop-fraction F] [--fix | --no-fix] [--fix-port N]
+//!      [--fix-store-dir DIR]
 //! rtes hash-password [--password PW]     (else reads one line from stdin)
 //! rtes check-config [--config PATH]
 //! ```
@@ -86,6 +87,18 @@ struct ServeArgs {
     /// Fault injection: fraction of multicast packets dropped (0 to <1).
     #[arg(long)]
     feed_drop_fraction: Option<f64>,
+    /// Run the FIX acceptor whatever `[fix] enabled` says.
+    #[arg(long, conflicts_with = "no_fix")]
+    fix: bool,
+    /// Do not run the FIX acceptor.
+    #[arg(long)]
+    no_fix: bool,
+    /// FIX listen port override (0 = ephemeral).
+    #[arg(long)]
+    fix_port: Option<u16>,
+    /// Directory of the FIX message stores (overrides `fix.store_dir`).
+    #[arg(long)]
+    fix_store_dir: Option<PathBuf>,
 }
 
 fn main() {
@@ -142,6 +155,29 @@ fn check_config(path: &Path) -> Result<()> {
         settings.runtime.threading, settings.runtime.gateway_threads
     );
     println!("  ouch: {}", settings.ouch.listen);
+    if settings.fix.enabled {
+        println!(
+            "  fix: {} as {}, stores in {}",
+            settings.fix.listen,
+            settings.fix.sender_comp_id,
+            settings.fix.store_dir.display()
+        );
+        for session in &settings.fix.sessions {
+            println!(
+                "  fix session {} -> account {}{}{}",
+                session.target_comp_id,
+                session.account.0,
+                if session.username.is_some() {
+                    ", password required"
+                } else {
+                    ""
+                },
+                if session.reflector { ", reflector" } else { "" }
+            );
+        }
+    } else {
+        println!("  fix: disabled");
+    }
     for instrument in &settings.engine.instruments {
         println!(
             "  instrument {}: tick {} units, band [{}, {}] ticks, {:?}",
@@ -192,6 +228,16 @@ fn overrides(args: &ServeArgs) -> Result<Overrides> {
         feed_enabled,
         feed_port: args.feed_port,
         feed_drop_per_million,
+        fix_enabled: match (args.fix, args.no_fix) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        fix_port: args.fix_port,
+        fix_store_dir: args
+            .fix_store_dir
+            .as_ref()
+            .map(|path| path.to_string_lossy().into_owned()),
     })
 }
 

@@ -284,6 +284,12 @@ pub struct Overrides {
     /// `--feed-drop-fraction`, in packets per million (an integer so the
     /// overrides stay `Eq`).
     pub feed_drop_per_million: Option<u32>,
+    /// `--fix` / `--no-fix`: force the FIX acceptor on or off.
+    pub fix_enabled: Option<bool>,
+    /// `--fix-port` (0 = ephemeral).
+    pub fix_port: Option<u16>,
+    /// `--fix-store-dir`: where the FIX message stores live.
+    pub fix_store_dir: Option<String>,
 }
 
 impl Overrides {
@@ -317,6 +323,15 @@ impl Overrides {
         }
         if let Some(per_million) = self.feed_drop_per_million {
             file.feed.drop_fraction = f64::from(per_million) / 1_000_000.0;
+        }
+        if let Some(enabled) = self.fix_enabled {
+            file.fix.enabled = enabled;
+        }
+        if let Some(port) = self.fix_port {
+            file.fix.listen = with_port(&file.fix.listen, port);
+        }
+        if let Some(directory) = &self.fix_store_dir {
+            file.fix.store_dir = directory.clone();
         }
     }
 }

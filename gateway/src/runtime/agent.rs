@@ -41,6 +41,13 @@ pub trait Agent {
         true
     }
 
+    /// A descriptor that is readable while this agent has I/O work (its
+    /// epoll instance). In shared mode the thread sleeps on all agents'
+    /// descriptors at once ([`super::wait_set::WaitSet`]).
+    fn wait_fd(&self) -> Option<std::os::fd::RawFd> {
+        None
+    }
+
     /// Latency histograms and counters, taken once after `on_close`.
     fn stats(&mut self) -> Vec<AgentStats> {
         Vec::new()
@@ -66,6 +73,9 @@ impl<A: Agent + ?Sized> Agent for Box<A> {
     fn is_drained(&self) -> bool {
         (**self).is_drained()
     }
+    fn wait_fd(&self) -> Option<std::os::fd::RawFd> {
+        (**self).wait_fd()
+    }
     fn stats(&mut self) -> Vec<AgentStats> {
         (**self).stats()
     }
@@ -86,6 +96,10 @@ impl<A: Agent + ?Sized> Agent for Box<A> {
 pub struct CompositeAgent {
     name: String,
     agents: Vec<Box<dyn Agent + Send>>,
+    /// Set when two or more agents can block on a descriptor: parking then
+    /// waits on all of them (built on the first park).
+    wait_set: Option<super::wait_set::WaitSet>,
+    wait_set_checked: bool,
 }
 
 impl CompositeAgent {
@@ -94,6 +108,8 @@ impl CompositeAgent {
         CompositeAgent {
             name: name.into(),
             agents,
+            wait_set: None,
+            wait_set_checked: false,
         }
     }
 
@@ -128,6 +144,25 @@ impl Agent for CompositeAgent {
     /// The first agent able to block does so (with the nearest deadline of
     /// all agents already applied by the idler).
     fn park(&mut self, timeout: Duration) -> bool {
+        if !self.wait_set_checked {
+            self.wait_set_checked = true;
+            let fds: Vec<_> = self
+                .agents
+                .iter()
+                .filter_map(|agent| agent.wait_fd())
+                .collect();
+            if fds.len() > 1 {
+                match super::wait_set::WaitSet::new(&fds) {
+                    Ok(set) => self.wait_set = Some(set),
+                    Err(error) => tracing::warn!(%error,
+                        "cannot wait on several agents at once; parking in one agent's poll"),
+                }
+            }
+        }
+        if let Some(set) = &self.wait_set {
+            set.wait(timeout);
+            return true;
+        }
         self.agents.iter_mut().any(|agent| agent.park(timeout))
     }
 

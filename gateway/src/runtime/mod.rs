@@ -17,6 +17,7 @@ pub mod records;
 pub mod rings;
 pub mod runner;
 pub mod server;
+pub mod wait_set;
 
 pub use agent::{Agent, CompositeAgent};
 pub use clock::{Clock, MonotonicClock};

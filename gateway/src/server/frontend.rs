@@ -116,6 +116,10 @@ impl Agent for GatewayAgent {
         Some(TIMER_SLICE)
     }
 
+    fn wait_fd(&self) -> Option<std::os::fd::RawFd> {
+        Some(self.poll_fd())
+    }
+
     /// Blocks in `epoll` until a socket is ready or the timeout: the thread
     /// sleeps exactly until there is network work.
     fn park(&mut self, timeout: Duration) -> bool {

@@ -238,6 +238,12 @@ impl GatewayAgent {
         })
     }
 
+    /// The event loop's epoll descriptor (readable while sockets have events).
+    pub fn poll_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.poll.as_raw_fd()
+    }
+
     /// The address actually bound (port 0 resolved).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
