@@ -71,7 +71,17 @@ fn default_config_loads_and_converts() {
     assert_eq!(aapl.initial_state, TradingState::Continuous);
 
     assert_eq!(settings.engine.accounts.len(), 4);
-    assert_eq!(settings.engine.max_owners, 4);
+    // One owner per account (OUCH) and one per FIX session, after them.
+    assert_eq!(settings.fix.sessions.len(), 5);
+    assert_eq!(settings.engine.max_owners, 9);
+    assert!(settings.fix.enabled);
+    let demo04 = &settings.fix.sessions[3];
+    assert_eq!(demo04.target_comp_id, "DEMO04");
+    assert_eq!(demo04.owner, rtes_engine::OwnerId(7));
+    assert_eq!(demo04.account, rtes_engine::AccountId(3));
+    assert_eq!(demo04.username.as_deref(), Some("demo04"));
+    assert!(demo04.cancel_on_disconnect, "inherited from the account");
+    assert!(settings.fix.sessions[4].reflector);
     assert_eq!(
         settings.engine.accounts[0].self_trade_prevention,
         SelfTradePrevention::Off
@@ -360,4 +370,23 @@ fn feed_settings_are_checked_and_overridable() {
     assert_eq!(settings.feed.rerequest_listen.port(), 0);
     assert_eq!(settings.feed.replay_listen.port(), 0);
     assert_eq!(settings.feed.drop_per_million, 10_000);
+}
+
+#[test]
+fn fix_session_problems_name_their_keys() {
+    let text = format!(
+        "{}\n[fix]\nenabled = true\n[[fix.session]]\ntarget_comp_id = \"A\"\naccount = \"nobody\"\n\
+         [[fix.session]]\ntarget_comp_id = \"A\"\naccount = \"demo01\"\nreset_on_logon = \"sometimes\"\n",
+        minimal()
+    );
+    let message = config::load_str(&text, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    for key in [
+        "fix.session[0].account",
+        "fix.session[1].target_comp_id",
+        "fix.session[1].reset_on_logon",
+    ] {
+        assert!(message.contains(key), "{key} missing from: {message}");
+    }
 }

@@ -33,6 +33,7 @@ fn start_server(dir: &Path, config: &Path) -> Server {
         .arg("--config")
         .arg(config)
         .args([
+            "--no-fix",
             "--ouch-port",
             "0",
             "--feed-port",

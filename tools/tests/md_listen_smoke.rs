@@ -81,6 +81,7 @@ fn md_listen_prints_the_feed() {
             .arg("--config")
             .arg(workspace().join("config/default.toml"))
             .args([
+                "--no-fix",
                 "--ouch-port",
                 "0",
                 "--feed-port",

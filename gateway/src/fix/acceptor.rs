@@ -184,6 +184,12 @@ impl FixAcceptor {
         })
     }
 
+    /// The event loop's epoll descriptor.
+    pub fn poll_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.poll.as_raw_fd()
+    }
+
     /// Latency histograms and counters.
     pub fn stats(&self) -> &AcceptorStats {
         &self.stats
