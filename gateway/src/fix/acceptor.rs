@@ -288,10 +288,14 @@ impl FixAcceptor {
                 None => &mut self.discard,
             };
             let body = &self.body;
-            if let Err(error) =
+            let before = output.len();
+            let sent =
                 slot.session
-                    .send_application(msg_type, now, output, |encoder| encoder.raw_fields(body))
-            {
+                    .send_application(msg_type, now, &mut *output, |encoder| encoder.raw_fields(body));
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                log_messages("out", &slot.settings.target_comp_id, &output[before.min(output.len())..]);
+            }
+            if let Err(error) = sent {
                 tracing::error!(session = %slot.settings.target_comp_id, %error,
                     "fix: message store failed; disconnecting the session");
                 if let Some(connection) = slot.connection {
@@ -562,6 +566,10 @@ impl FixAcceptor {
             messages_in: 0,
         };
         let input = &connection.read_buffer[..connection.read_len];
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            log_messages("in", &slot.settings.target_comp_id, input);
+        }
+        let written_before = connection.write_buffer.len();
         let consumed = slot
             .session
             .on_bytes(input, now, &mut connection.write_buffer, &mut handler);
@@ -579,6 +587,10 @@ impl FixAcceptor {
                     &mut connection.write_buffer,
                 );
             }
+        }
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let written = &connection.write_buffer[written_before.min(connection.write_buffer.len())..];
+            log_messages("out", &slot.settings.target_comp_id, written);
         }
         slot.store_dirty = true;
         self.mark_dirty(index);
@@ -769,6 +781,15 @@ impl FixAcceptor {
                 self.deferred.push_back(command);
             }
         }
+    }
+}
+
+/// One debug line per complete message in `bytes`, secrets redacted.
+fn log_messages(direction: &str, session: &str, bytes: &[u8]) {
+    let mut rest = bytes;
+    while let Frame::Complete(length) = frame(rest, usize::MAX) {
+        tracing::debug!(session, direction, message = %super::redact::redacted(&rest[..length]), "fix: message");
+        rest = &rest[length..];
     }
 }
 

@@ -4,3 +4,4 @@
 pub mod application;
 pub mod codec;
 pub mod orders;
+pub mod redact;
