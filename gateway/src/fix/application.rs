@@ -424,7 +424,9 @@ impl OrderEntry {
                 "OrigClOrdID was replaced; use the latest ClOrdID",
             );
         }
-        if !order.is_open() || order.ord_status == b'A' {
+        // A pending-new order may be cancelled: the engine applies commands
+        // in order, so it knows the order by the time the cancel arrives.
+        if !order.is_open() {
             return refuse(Some(&order), 0, "too late: the order is not open");
         }
         if order.pending != Pending::None {
