@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod feed;
+pub mod fix;
 pub mod ouch;
 pub mod runtime;
 pub mod server;
