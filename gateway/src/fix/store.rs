@@ -1134,3 +1134,187 @@ fn wall_clock_ns() -> u64 {
         .map(|since| since.as_nanos() as u64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: RecordKind, value: u64, body: &[u8]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        encode_record(&mut bytes, kind, value, body);
+        bytes
+    }
+
+    fn read(bytes: &[u8]) -> ReadOutcome {
+        let mut body = Vec::new();
+        read_record(&mut &bytes[..], bytes.len() as u64, &mut body).unwrap()
+    }
+
+    #[test]
+    fn record_kinds_round_trip_through_their_byte() {
+        for kind in [
+            RecordKind::SentMessage,
+            RecordKind::SenderSeqSet,
+            RecordKind::TargetSeqSet,
+            RecordKind::Reset,
+        ] {
+            assert_eq!(RecordKind::from_byte(kind as u8), Some(kind));
+        }
+        assert_eq!(RecordKind::from_byte(0), None);
+        assert_eq!(RecordKind::from_byte(5), None);
+    }
+
+    #[test]
+    fn encoded_record_reads_back() {
+        let bytes = record(RecordKind::SentMessage, 42, b"8=FIX.4.4\x01");
+        assert_eq!(bytes.len(), RECORD_HEADER_BYTES + 10);
+        match read(&bytes) {
+            ReadOutcome::Good(header, body_length_bytes) => {
+                assert_eq!(header.kind, RecordKind::SentMessage as u8);
+                assert_eq!(header.value.get(), 42);
+                assert_eq!(body_length_bytes, 10);
+            }
+            _ => panic!("a well-formed record was not read back"),
+        }
+        assert!(matches!(read(&[]), ReadOutcome::End));
+    }
+
+    #[test]
+    fn every_torn_prefix_is_bad_without_a_declared_end() {
+        let bytes = record(RecordKind::SentMessage, 7, b"0123456789");
+        for length in 1..bytes.len() {
+            match read(&bytes[..length]) {
+                ReadOutcome::Bad { declared_end, .. } => assert_eq!(declared_end, None),
+                _ => panic!("a record torn at {length} bytes was accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_flipped_bit_is_detected() {
+        let bytes = record(RecordKind::TargetSeqSet, 9, &[]);
+        for bit in 0..bytes.len() * 8 {
+            let mut flipped = bytes.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(
+                matches!(read(&flipped), ReadOutcome::Bad { .. }),
+                "bit {bit} flipped was not detected"
+            );
+        }
+    }
+
+    #[test]
+    fn a_length_over_the_format_maximum_is_corrupt_not_read() {
+        let mut bytes = record(RecordKind::SentMessage, 1, b"x");
+        bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        match read(&bytes) {
+            ReadOutcome::Bad { reason, .. } => {
+                assert_eq!(reason, "body length over MAX_RECORD_BODY_BYTES")
+            }
+            _ => panic!("a huge length field was accepted"),
+        }
+    }
+
+    #[test]
+    fn replay_refuses_records_that_make_no_sense() {
+        let header = |kind: u8, value: u64| RecordHeader {
+            crc32: U32::ZERO,
+            body_length_bytes: U32::ZERO,
+            kind,
+            value: U64::new(value),
+        };
+        let mut replay = Replay::new(4);
+        assert_eq!(
+            replay.apply(&header(RecordKind::SentMessage as u8, 1), 12, 0),
+            Err("the first record is not a reset")
+        );
+        replay.apply(&header(RecordKind::Reset as u8, 5), 12, 0).unwrap();
+        assert_eq!(replay.creation_time_ns, Some(5));
+        assert_eq!(
+            replay.apply(&header(RecordKind::SentMessage as u8, 2), 29, 3),
+            Err("sent message out of sequence")
+        );
+        assert_eq!(
+            replay.apply(&header(9, 1), 29, 0),
+            Err("unknown record kind")
+        );
+        assert_eq!(
+            replay.apply(&header(RecordKind::TargetSeqSet as u8, 0), 29, 0),
+            Err("target sequence number 0")
+        );
+        assert_eq!(
+            replay.apply(&header(RecordKind::SenderSeqSet as u8, 3), 29, 1),
+            Err("a body on a record kind that has none")
+        );
+        replay
+            .apply(&header(RecordKind::SentMessage as u8, 1), 29, 3)
+            .unwrap();
+        replay
+            .apply(&header(RecordKind::SenderSeqSet as u8, 5), 49, 0)
+            .unwrap();
+        assert_eq!((replay.next_sender_seq, replay.index.len()), (5, 1));
+        // Lowering the sender sequence drops what will be sent again.
+        replay
+            .apply(&header(RecordKind::SenderSeqSet as u8, 1), 66, 0)
+            .unwrap();
+        assert_eq!((replay.next_sender_seq, replay.index.len()), (1, 0));
+        assert_eq!(replay.records, 4);
+    }
+
+    #[test]
+    fn file_names_are_escaped_and_distinct() {
+        assert_eq!(
+            store_file_name("RTES-CLIENT1").unwrap(),
+            "RTES-CLIENT1.fixstore"
+        );
+        assert_eq!(store_file_name("a.b_c").unwrap(), "a.b_c.fixstore");
+        assert_eq!(store_file_name("..").unwrap(), "%2E..fixstore");
+        assert_eq!(store_file_name("a/b").unwrap(), "a%2Fb.fixstore");
+        assert_eq!(store_file_name("a%2Fb").unwrap(), "a%252Fb.fixstore");
+        assert_eq!(store_file_name("é").unwrap(), "%C3%A9.fixstore");
+        let longest = "%".repeat(MAX_SESSION_KEY_BYTES);
+        assert!(store_file_name(&longest).unwrap().len() < 255);
+        assert!(matches!(
+            store_file_name(""),
+            Err(StoreError::InvalidSessionKey { .. })
+        ));
+        assert!(matches!(
+            store_file_name(&"a".repeat(MAX_SESSION_KEY_BYTES + 1)),
+            Err(StoreError::InvalidSessionKey { .. })
+        ));
+    }
+
+    #[test]
+    fn options_are_bounded() {
+        StoreOptions::default().validate().unwrap();
+        let invalid = |options: StoreOptions| {
+            matches!(options.validate(), Err(StoreError::InvalidOptions { .. }))
+        };
+        let base = StoreOptions::default();
+        assert!(invalid(StoreOptions {
+            max_message_bytes: 0,
+            ..base
+        }));
+        assert!(invalid(StoreOptions {
+            max_message_bytes: MAX_RECORD_BODY_BYTES + 1,
+            buffer_bytes: MAX_BUFFER_BYTES,
+            ..base
+        }));
+        assert!(invalid(StoreOptions {
+            buffer_bytes: RECORD_HEADER_BYTES + base.max_message_bytes - 1,
+            ..base
+        }));
+        assert!(!invalid(StoreOptions {
+            buffer_bytes: RECORD_HEADER_BYTES + base.max_message_bytes,
+            ..base
+        }));
+        assert!(invalid(StoreOptions {
+            buffer_bytes: MAX_BUFFER_BYTES + 1,
+            ..base
+        }));
+        assert!(invalid(StoreOptions {
+            index_capacity: MAX_INDEX_CAPACITY + 1,
+            ..base
+        }));
+    }
+}
