@@ -5,3 +5,4 @@ pub mod application;
 pub mod codec;
 pub mod orders;
 pub mod redact;
+pub mod store;
