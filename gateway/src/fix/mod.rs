@@ -2,3 +2,5 @@
 //! mapping of application messages onto engine commands.
 
 pub mod codec;
+pub mod dictionary;
+pub mod session;
