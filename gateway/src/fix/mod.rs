@@ -3,6 +3,8 @@
 
 pub mod application;
 pub mod codec;
+pub mod dictionary;
 pub mod orders;
 pub mod redact;
+pub mod session;
 pub mod store;
