@@ -57,7 +57,11 @@ fn initiator_logs_on_orders_and_logs_out() {
     assert_eq!(logon.get(553), Some("user1"), "Username in our Logon");
     assert_eq!(logon.get(554), Some("pw1"), "Password in our Logon");
     assert_eq!(logon.get(108), Some("5"));
-    assert_eq!(logon.get(141), None, "no ResetSeqNumFlag without ResetOnLogon");
+    assert_eq!(
+        logon.get(141),
+        None,
+        "no ResetSeqNumFlag without ResetOnLogon"
+    );
     let reply = fix.wait("A", &[], SHORT).unwrap();
     assert_eq!(reply.get(49), Some("RTES"));
 
@@ -79,7 +83,8 @@ fn initiator_logs_on_orders_and_logs_out() {
 
     fix.logout().unwrap();
     fix.wait_logout(WAIT).unwrap();
-    fix.wait("5", &[], SHORT).expect("the acceptor's Logout reply");
+    fix.wait("5", &[], SHORT)
+        .expect("the acceptor's Logout reply");
     fix.assert_no_rejects_sent();
     let seqnums = fix.seqnums().unwrap();
     assert_eq!(seqnums.next_sender, 6, "A, D, F, F, 5");
@@ -106,7 +111,9 @@ fn sequence_gaps_make_both_sides_resend() {
     fix.set_next_sender_seq(before.next_sender + 5).unwrap();
     let seq = fix.send("D", &order("g2")).unwrap();
     assert_eq!(seq, before.next_sender + 5);
-    let resend = fix.wait("2", &[], SHORT).expect("ResendRequest from the acceptor");
+    let resend = fix
+        .wait("2", &[], SHORT)
+        .expect("ResendRequest from the acceptor");
     assert_eq!(
         resend.get(7),
         Some(before.next_sender.to_string().as_str()),
@@ -114,7 +121,8 @@ fn sequence_gaps_make_both_sides_resend() {
     );
     // g2 itself is an app message in QuickFIX's store: it is resent with
     // PossDupFlag, the gap before it filled.
-    fix.wait_sent("4", &[(123, "Y")], SHORT).expect("our SequenceReset-GapFill");
+    fix.wait_sent("4", &[(123, "Y")], SHORT)
+        .expect("our SequenceReset-GapFill");
     fix.wait("8", &[(11, "g2"), (150, "0")], SHORT).unwrap();
 
     // We forget the acceptor's last messages: QuickFIX asks for them again
@@ -124,8 +132,13 @@ fn sequence_gaps_make_both_sides_resend() {
     fix.set_next_target_seq(now.next_target - 2).unwrap();
     fix.send("D", &order("g3")).unwrap();
     let ours = fix.wait_sent("2", &[], SHORT).expect("our ResendRequest");
-    assert_eq!(ours.get(7), Some((now.next_target - 2).to_string().as_str()));
-    let again = fix.wait("8", &[(43, "Y")], SHORT).expect("a PossDup resend");
+    assert_eq!(
+        ours.get(7),
+        Some((now.next_target - 2).to_string().as_str())
+    );
+    let again = fix
+        .wait("8", &[(43, "Y")], SHORT)
+        .expect("a PossDup resend");
     assert!(again.get(122).is_some(), "OrigSendingTime on a resend");
     fix.wait("8", &[(11, "g3")], SHORT).unwrap();
     fix.assert_no_rejects_sent();
@@ -188,7 +201,9 @@ fn a_wrong_password_gets_a_logout_with_text() {
     );
     let logout = fix.wait("5", &[], WAIT).expect("a Logout");
     assert!(
-        logout.get(58).is_some_and(|t| t.contains("invalid credentials")),
+        logout
+            .get(58)
+            .is_some_and(|t| t.contains("invalid credentials")),
         "{}",
         logout.pretty()
     );
@@ -251,6 +266,110 @@ fn tshark_decodes_every_quickfix_message() {
     assert_eq!(from_server, ["A", "8", "8", "8", "8", "8", "8", "5"]);
     assert!(decoded
         .iter()
-        .all(|m| (m.sender == "WIRE" && m.target == "RTES") || (m.sender == "RTES" && m.target == "WIRE")));
+        .all(|m| (m.sender == "WIRE" && m.target == "RTES")
+            || (m.sender == "RTES" && m.target == "WIRE")));
     acceptor.quit();
+}
+
+/// `YYYYMMDD-HH:MM:SS.sss` for now (UTC), without a date crate.
+fn utc_timestamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let secs = now.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+/// A FIX 4.4 frame: BeginString, BodyLength and CheckSum around `body`.
+fn fix_frame(body: &[(u32, String)]) -> Vec<u8> {
+    let body: String = body.iter().map(|(t, v)| format!("{t}={v}\u{1}")).collect();
+    let mut frame = format!("8=FIX.4.4\u{1}9={}\u{1}{body}", body.len()).into_bytes();
+    let sum = frame.iter().map(|&b| u32::from(b)).sum::<u32>() % 256;
+    frame.extend_from_slice(format!("10={sum:03}\u{1}").as_bytes());
+    frame
+}
+
+/// The harness must catch a bad message: a hand-written acceptor answers the
+/// Logon, then sends an ExecutionReport without ExecID (17, required in the
+/// FIX44 dictionary); QuickFIX rejects it and `rejects_sent` reports that.
+#[test]
+fn a_bad_execution_report_is_caught_as_a_reject() {
+    use std::io::{Read, Write};
+    let Some(venv) = QuickFixVenv::require() else {
+        return;
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let fake = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 1024];
+        // Read until the Logon's CheckSum field.
+        while !String::from_utf8_lossy(&seen).contains("\u{1}10=") {
+            let n = stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "initiator closed before its Logon");
+            seen.extend_from_slice(&chunk[..n]);
+        }
+        let header = |msg_type: &str, seq: u32| {
+            vec![
+                (35, msg_type.to_string()),
+                (34, seq.to_string()),
+                (49, "RTES".to_string()),
+                (52, utc_timestamp()),
+                (56, "PICKY".to_string()),
+            ]
+        };
+        let mut logon = header("A", 1);
+        logon.extend([(98, "0".to_string()), (108, "30".to_string())]);
+        stream.write_all(&fix_frame(&logon)).unwrap();
+        let mut report = header("8", 2);
+        for (tag, value) in [
+            (6, "0"),
+            (11, "c1"),
+            (14, "0"),
+            (37, "O1"),
+            (39, "0"),
+            (54, "1"),
+            (55, "AAPL"),
+            (150, "0"),
+            (151, "100"),
+        ] {
+            report.push((tag, value.to_string()));
+        }
+        stream.write_all(&fix_frame(&report)).unwrap();
+        // Keep the connection until the initiator is done with it.
+        let _ = stream.read(&mut chunk);
+    });
+    let mut fix = Initiator::spawn(&venv, InitiatorOptions::new(port, "PICKY"));
+    fix.wait_logon(WAIT).unwrap();
+    let reject = fix
+        .wait_sent("3", &[(371, "17")], SHORT)
+        .expect("QuickFIX's Reject of the ExecutionReport");
+    assert_eq!(reject.get(373), Some("1"), "Required tag missing");
+    assert_eq!(reject.get(45), Some("2"), "RefSeqNum");
+    assert_eq!(fix.rejects_sent().len(), 1);
+    fix.expect_none("8", &[], Duration::from_millis(300))
+        .expect("the bad report never reaches the application");
+    fix.quit();
+    let _ = fake.join();
 }

@@ -144,15 +144,34 @@ impl Drop for FixCapture {
     }
 }
 
-fn tshark_read(pcap: &Path, port: u16, filter: &str, fields: &[&str]) -> Result<Vec<Vec<String>>, String> {
+fn tshark_read(
+    pcap: &Path,
+    port: u16,
+    filter: &str,
+    fields: &[&str],
+) -> Result<Vec<Vec<String>>, String> {
     let mut command = Command::new("tshark");
     command
         .arg("-r")
         .arg(pcap)
         // Two passes: tcp.reassembled_in is known on every segment of a PDU.
         .arg("-2")
-        .args(["-d", &format!("tcp.port=={port},fix"), "-Y", filter, "-T", "fields"])
-        .args(["-E", "occurrence=a", "-E", "aggregator=|", "-E", "separator=\t"]);
+        .args([
+            "-d",
+            &format!("tcp.port=={port},fix"),
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+        ])
+        .args([
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=|",
+            "-E",
+            "separator=\t",
+        ]);
     for field in fields {
         command.args(["-e", field]);
     }
@@ -184,7 +203,12 @@ pub fn check_fix_pcap(pcap: &Path, port: u16) -> Result<Vec<DecodedFix>, String>
         pcap,
         port,
         BAD_FIX,
-        &["frame.number", "_ws.expert.message", "fix.MsgType", "tcp.len"],
+        &[
+            "frame.number",
+            "_ws.expert.message",
+            "fix.MsgType",
+            "tcp.len",
+        ],
     )?;
     if !bad.is_empty() {
         return Err(format!(
@@ -217,7 +241,9 @@ pub fn check_fix_pcap(pcap: &Path, port: u16) -> Result<Vec<DecodedFix>, String>
         let types = cell(3);
         let (seqs, senders, targets, good) = (cell(4), cell(5), cell(6), cell(7));
         if good.len() != types.len()
-            || good.iter().any(|g| g != "1" && !g.eq_ignore_ascii_case("true"))
+            || good
+                .iter()
+                .any(|g| g != "1" && !g.eq_ignore_ascii_case("true"))
         {
             return Err(format!(
                 "frame {frame}: {} messages, checksum_good {good:?}",

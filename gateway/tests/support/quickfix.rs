@@ -186,7 +186,12 @@ fn build_venv() -> Result<QuickFixVenv, String> {
         .rev()
         .find_map(|line| line.strip_prefix("RTES_QUICKFIX_PYTHON="))
         .map(PathBuf::from)
-        .ok_or_else(|| format!("{} printed no RTES_QUICKFIX_PYTHON= line:\n{tail}", script.display()))?;
+        .ok_or_else(|| {
+            format!(
+                "{} printed no RTES_QUICKFIX_PYTHON= line:\n{tail}",
+                script.display()
+            )
+        })?;
     if !python.exists() {
         return Err(format!("{} does not exist", python.display()));
     }
@@ -270,7 +275,11 @@ struct JsonChild {
 }
 
 impl JsonChild {
-    fn spawn(name: &'static str, mut command: Command, stderr_path: PathBuf) -> Result<JsonChild, String> {
+    fn spawn(
+        name: &'static str,
+        mut command: Command,
+        stderr_path: PathBuf,
+    ) -> Result<JsonChild, String> {
         let stderr = File::create(&stderr_path).map_err(|e| e.to_string())?;
         let mut child = command
             .env("PYTHONUNBUFFERED", "1")
@@ -332,7 +341,10 @@ impl JsonChild {
                 ));
             }
             if Instant::now() > deadline {
-                return Err(format!("{} printed no `{kind}` within {timeout:?}", self.name));
+                return Err(format!(
+                    "{} printed no `{kind}` within {timeout:?}",
+                    self.name
+                ));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -349,7 +361,13 @@ impl JsonChild {
             .ok_or_else(|| format!("{} stdin closed", self.name))?;
         writeln!(stdin, "{command}")
             .and_then(|_| stdin.flush())
-            .map_err(|e| format!("{} is gone ({e}); stderr:\n{}", self.name, self.stderr_tail()))?;
+            .map_err(|e| {
+                format!(
+                    "{} is gone ({e}); stderr:\n{}",
+                    self.name,
+                    self.stderr_tail()
+                )
+            })?;
         match self.replies.recv_timeout(timeout + REPLY_MARGIN) {
             Ok(reply) => Ok(reply),
             Err(RecvTimeoutError::Timeout) => Err(format!(
@@ -508,8 +526,14 @@ impl Initiator {
             .arg(&store)
             .arg("--log")
             .arg(&log_dir)
-            .args(["--reset-on-logon", if options.reset_on_logon { "Y" } else { "N" }])
-            .args(["--reconnect-interval", &options.reconnect_interval.to_string()])
+            .args([
+                "--reset-on-logon",
+                if options.reset_on_logon { "Y" } else { "N" },
+            ])
+            .args([
+                "--reconnect-interval",
+                &options.reconnect_interval.to_string(),
+            ])
             .args(&options.extra_args);
         if let Some(username) = &options.username {
             command.args(["--username", username]);
@@ -544,14 +568,20 @@ impl Initiator {
 
     /// Waits until the session is logged on.
     pub fn wait_logon(&mut self, timeout: Duration) -> Result<(), String> {
-        self.run(json!({"cmd": "wait_logon", "timeout": timeout.as_secs_f64()}), timeout)
-            .map(|_| ())
+        self.run(
+            json!({"cmd": "wait_logon", "timeout": timeout.as_secs_f64()}),
+            timeout,
+        )
+        .map(|_| ())
     }
 
     /// Waits until the session is logged out (or never was logged on).
     pub fn wait_logout(&mut self, timeout: Duration) -> Result<(), String> {
-        self.run(json!({"cmd": "wait_logout", "timeout": timeout.as_secs_f64()}), timeout)
-            .map(|_| ())
+        self.run(
+            json!({"cmd": "wait_logout", "timeout": timeout.as_secs_f64()}),
+            timeout,
+        )
+        .map(|_| ())
     }
 
     /// Sends any message (QuickFIX fills 8/9/34/49/52/56/10); header tags in
@@ -635,7 +665,8 @@ impl Initiator {
 
     /// Logout with Text (58).
     pub fn logout_with(&mut self, text: &str) -> Result<(), String> {
-        self.run(json!({"cmd": "logout", "text": text}), WAIT).map(|_| ())
+        self.run(json!({"cmd": "logout", "text": text}), WAIT)
+            .map(|_| ())
     }
 
     /// Re-enables the session: it connects and logs on again.
@@ -698,16 +729,20 @@ impl Initiator {
             .collect()
     }
 
+    /// Session Rejects (3) and BusinessMessageRejects (j) QuickFIX sent so far:
+    /// what it refused of the acceptor's messages (371 RefTagID, 373 reason, 58 text).
+    pub fn rejects_sent(&self) -> Vec<FixMessage> {
+        self.sent()
+            .into_iter()
+            .filter(|m| m.msg_type == "3" || m.msg_type == "j")
+            .collect()
+    }
+
     /// Fails when QuickFIX rejected anything the acceptor sent: a session
     /// Reject (3) or BusinessMessageReject (j) that QuickFIX sent, or an
     /// error event from the script.
     pub fn assert_no_rejects_sent(&self) {
-        let rejects: Vec<String> = self
-            .sent()
-            .iter()
-            .filter(|m| m.msg_type == "3" || m.msg_type == "j")
-            .map(FixMessage::pretty)
-            .collect();
+        let rejects: Vec<String> = self.rejects_sent().iter().map(FixMessage::pretty).collect();
         let errors: Vec<String> = self
             .events()
             .iter()
@@ -774,7 +809,14 @@ impl QuickFixAcceptor {
         let mut command = Command::new(&venv.python);
         command
             .arg(script("acceptor.py"))
-            .args(["--port", "0", "--sender", sender, "--targets", &targets.join(",")])
+            .args([
+                "--port",
+                "0",
+                "--sender",
+                sender,
+                "--targets",
+                &targets.join(","),
+            ])
             .arg("--store")
             .arg(dir.path().join("store"))
             .arg("--log")
