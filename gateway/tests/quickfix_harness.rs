@@ -317,6 +317,7 @@ fn a_bad_execution_report_is_caught_as_a_reject() {
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let fake = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         stream
@@ -357,8 +358,8 @@ fn a_bad_execution_report_is_caught_as_a_reject() {
             report.push((tag, value.to_string()));
         }
         stream.write_all(&fix_frame(&report)).unwrap();
-        // Keep the connection until the initiator is done with it.
-        let _ = stream.read(&mut chunk);
+        // Keep the connection open until the test is done with it.
+        let _ = done_rx.recv_timeout(Duration::from_secs(20));
     });
     let mut fix = Initiator::spawn(&venv, InitiatorOptions::new(port, "PICKY"));
     fix.wait_logon(WAIT).unwrap();
@@ -370,6 +371,7 @@ fn a_bad_execution_report_is_caught_as_a_reject() {
     assert_eq!(fix.rejects_sent().len(), 1);
     fix.expect_none("8", &[], Duration::from_millis(300))
         .expect("the bad report never reaches the application");
-    fix.quit();
+    let _ = done_tx.send(());
     let _ = fake.join();
+    fix.quit();
 }

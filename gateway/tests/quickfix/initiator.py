@@ -25,6 +25,7 @@ from harness_common import (
     HEADER_TAGS,
     describe,
     emit,
+    field_value,
     fix44_dictionary,
     matches,
     stdin_commands,
@@ -75,6 +76,10 @@ class App(fix.Application):
         self.session_id = None
         self.logons = 0
         self.logouts = 0
+        # QuickFIX raises fromAdmin/fromApp before it increments the next
+        # expected target MsgSeqNum: the number it will expect once the
+        # message in a callback is done (see settle()).
+        self.pending_target = 0
 
     # --- QuickFIX callbacks (run on QuickFIX's thread) ---------------------
     def onCreate(self, session_id):
@@ -125,12 +130,27 @@ class App(fix.Application):
 
     def _record(self, event, box, message, admin):
         msg_type, fields, raw = describe(message)
+        if event == "received":
+            seq = field_value(fields, 34)
+            if seq is not None and seq.isdigit():
+                with self.cond:
+                    self.pending_target = max(self.pending_target, int(seq) + 1)
         item = {"msg_type": msg_type, "fields": fields, "raw": raw, "admin": admin}
         emit({"event": event, "msg_type": msg_type, "admin": admin,
               "fields": fields, "raw": raw})
         box.push(item)
 
     # --- helpers for commands ---------------------------------------------
+    def settle(self, timeout=2.0):
+        """Waits (bounded) until QuickFIX has finished with every message it
+        handed us, so that the store's next target number counts them."""
+        session = self.session()
+        deadline = time.monotonic() + timeout
+        while (session.getExpectedTargetNum() < self.pending_target
+               and time.monotonic() < deadline):
+            time.sleep(0.002)
+        return session
+
     def session(self):
         if self.session_id is None:
             raise RuntimeError("no session created yet")
@@ -248,17 +268,20 @@ def handle(app, initiator, command, options):
         app.session().disconnect()
         reply(cmd, "ok")
     elif cmd == "seqnums":
-        session = app.session()
+        session = app.settle()
         reply(cmd, "seqnums", next_sender=session.getExpectedSenderNum(),
               next_target=session.getExpectedTargetNum())
     elif cmd == "set_next_sender_seq":
         app.session().setNextSenderMsgSeqNum(int(command["seq"]))
         reply(cmd, "ok")
     elif cmd == "set_next_target_seq":
-        app.session().setNextTargetMsgSeqNum(int(command["seq"]))
+        session = app.settle()
+        with app.cond:
+            session.setNextTargetMsgSeqNum(int(command["seq"]))
+            app.pending_target = 0
         reply(cmd, "ok")
     elif cmd == "status":
-        session = app.session()
+        session = app.settle()
         reply(cmd, "status", logged_on=session.isLoggedOn(),
               enabled=session.isEnabled(), logons=app.logons, logouts=app.logouts,
               next_sender=session.getExpectedSenderNum(),
