@@ -85,7 +85,7 @@ fn orders_fill_against_each_other_and_cancel_with_the_fix_chain() {
         (6, "100.25"),
         (851, "1"),
     ]));
-    assert_eq!(buy_fill.get(880), sell_fill.get(880), "one match number");
+    assert_eq!(buy_fill.get(527), sell_fill.get(527), "one match number");
     assert_ne!(buy_fill.get(17), sell_fill.get(17), "ExecIDs are unique");
 
     buyer.send(
@@ -143,7 +143,7 @@ fn a_fix_order_trades_against_an_ouch_order() {
             ..
         } => {
             assert_eq!((shares, price), (50, 1_000_000));
-            assert_eq!(fill.get(880), Some(match_number.to_string().as_str()));
+            assert_eq!(fill.get(527), Some(match_number.to_string().as_str()));
         }
         other => panic!("expected an OUCH execution, got {other:?}"),
     }

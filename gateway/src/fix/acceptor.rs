@@ -370,6 +370,9 @@ impl FixAcceptor {
     }
 
     fn flush_dirty(&mut self) -> usize {
+        // What a peer sees must be on its way to disk first: a crash must
+        // never make the store forget a MsgSeqNum the peer already has.
+        self.flush_stores();
         let mut flushed = 0;
         while let Some(index) = self.dirty.pop() {
             flushed += 1;

@@ -677,7 +677,7 @@ impl OrderEntry {
                         PRICE_SCALE_DECIMALS,
                     )
                     .u64(tags::LAST_QTY, qty.0)
-                    .u64(tags::TRD_MATCH_ID, match_number.0)
+                    .u64(tags::SECONDARY_EXEC_ID, match_number.0)
                     .char(tags::LAST_LIQUIDITY_IND, liquidity_indicator(liquidity));
                 msg_type::EXECUTION_REPORT
             }
