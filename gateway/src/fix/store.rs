@@ -574,13 +574,12 @@ impl FileMessageStore {
             }
             let record = &mut self.read_buffer[..record_bytes];
             read_at(&self.file, entry.offset, record).map_err(io_error(&self.path))?;
-            let body = check_stored_record(record, entry).map_err(|reason| {
-                StoreError::Corrupt {
+            let body =
+                check_stored_record(record, entry).map_err(|reason| StoreError::Corrupt {
                     path: self.path.clone(),
                     offset: entry.offset,
                     reason,
-                }
-            })?;
+                })?;
             visit(entry.seq, body);
         }
         Ok(())
@@ -645,7 +644,12 @@ impl FileMessageStore {
     /// Encodes a record into the buffer, writing the buffer out first when
     /// the record does not fit; returns the record's file offset.
     #[inline]
-    fn push_record(&mut self, kind: RecordKind, value: u64, body: &[u8]) -> Result<u64, StoreError> {
+    fn push_record(
+        &mut self,
+        kind: RecordKind,
+        value: u64,
+        body: &[u8],
+    ) -> Result<u64, StoreError> {
         let record_bytes = RECORD_HEADER_BYTES + body.len();
         debug_assert!(record_bytes <= self.options.buffer_bytes);
         if self.buffer.len() + record_bytes > self.options.buffer_bytes {
@@ -1228,7 +1232,9 @@ mod tests {
             replay.apply(&header(RecordKind::SentMessage as u8, 1), 12, 0),
             Err("the first record is not a reset")
         );
-        replay.apply(&header(RecordKind::Reset as u8, 5), 12, 0).unwrap();
+        replay
+            .apply(&header(RecordKind::Reset as u8, 5), 12, 0)
+            .unwrap();
         assert_eq!(replay.creation_time_ns, Some(5));
         assert_eq!(
             replay.apply(&header(RecordKind::SentMessage as u8, 2), 29, 3),
