@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
 use rtes_gateway::fix::store::{
@@ -393,6 +394,72 @@ fn corruption_in_the_middle_truncates_there() {
         fs::metadata(store.path()).unwrap().len(),
         record_three as u64
     );
+}
+
+/// Log lines written by a test's own subscriber.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+
+    fn make_writer(&'a self) -> CapturedLog {
+        self.clone()
+    }
+}
+
+/// Opens the store under a subscriber local to this thread; returns the log.
+fn open_logged(directory: &Path) -> (StoreRecovery, String) {
+    let log = CapturedLog::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(log.clone())
+        .with_ansi(false)
+        .finish();
+    let recovery = tracing::subscriber::with_default(subscriber, || open(directory).1);
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    (recovery, text)
+}
+
+#[test]
+fn a_truncation_is_logged_with_the_file_offset_and_bytes_dropped() {
+    let directory = tempfile::tempdir().unwrap();
+    let (bytes, last_record_bytes) = six_messages(directory.path());
+    let path = store_path(directory.path());
+    let last_record = bytes.len() - last_record_bytes;
+
+    fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+    let (recovery, log) = open_logged(directory.path());
+    assert_eq!(recovery.truncated_bytes, last_record_bytes as u64 - 1);
+    assert!(log.contains(" WARN "), "{log}");
+    assert!(log.contains(&path.display().to_string()), "{log}");
+    assert!(log.contains(&format!("offset={last_record}")), "{log}");
+    assert!(
+        log.contains(&format!("dropped_bytes={}", last_record_bytes - 1)),
+        "{log}"
+    );
+
+    // A bad record with good ones after it is louder.
+    let mut damaged = bytes.clone();
+    damaged[FRESH_FILE_BYTES + RECORD_HEADER_BYTES + 2] ^= 0x01;
+    fs::write(&path, &damaged).unwrap();
+    let (_, log) = open_logged(directory.path());
+    assert!(log.contains(" ERROR "), "{log}");
+    assert!(log.contains(&format!("offset={FRESH_FILE_BYTES}")), "{log}");
+
+    let (recovery, log) = open_logged(directory.path());
+    assert_eq!(recovery.truncated_bytes, 0);
+    assert_eq!(log, "", "a clean open logs nothing");
 }
 
 #[test]
