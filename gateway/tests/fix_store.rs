@@ -893,3 +893,28 @@ proptest! {
         apply(&mut store, &mut model, &Operation::Reopen, directory.path(), options);
     }
 }
+
+#[test]
+fn a_lower_message_limit_after_a_restart_still_resends_larger_stored_ones() {
+    let directory = tempfile::tempdir().unwrap();
+    let large = StoreOptions {
+        max_message_bytes: 1000,
+        ..StoreOptions::default()
+    };
+    let (mut store, _) = open_with(directory.path(), large);
+    store.append_sent(1, &[b'L'; 1000]).unwrap();
+    drop(store);
+
+    let small = StoreOptions {
+        max_message_bytes: 64,
+        buffer_bytes: 1024,
+        ..StoreOptions::default()
+    };
+    let (mut store, recovery) = open_with(directory.path(), small);
+    assert_eq!(recovery.truncated_bytes, 0);
+    assert_eq!(resend(&mut store, 1, 0), [(1, vec![b'L'; 1000])]);
+    assert!(matches!(
+        store.append_sent(2, &[b'L'; 65]),
+        Err(StoreError::MessageTooLarge { .. })
+    ));
+}
