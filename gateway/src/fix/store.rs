@@ -356,7 +356,8 @@ pub struct FileMessageStore {
     file_length_bytes: u64,
     /// Records not yet written; never holds more than `options.buffer_bytes`.
     buffer: Vec<u8>,
-    /// Reused by `for_each_sent`; holds the largest stored record.
+    /// Reused by `for_each_sent`; holds the largest stored record, so
+    /// resends allocate nothing.
     read_buffer: Vec<u8>,
     /// Stored messages by ascending sequence number.
     index: Vec<IndexEntry>,
@@ -567,11 +568,9 @@ impl FileMessageStore {
                 break;
             }
             let record_bytes = RECORD_HEADER_BYTES + entry.body_length_bytes as usize;
-            if self.read_buffer.len() < record_bytes {
-                // Only after a set-up the open did not foresee; bounded by
-                // MAX_RECORD_BODY_BYTES.
-                self.read_buffer.resize(record_bytes, 0);
-            }
+            // Open sized it for the largest replayed record and for
+            // max_message_bytes, which bounds every append since.
+            assert!(record_bytes <= self.read_buffer.len());
             let record = &mut self.read_buffer[..record_bytes];
             read_at(&self.file, entry.offset, record).map_err(io_error(&self.path))?;
             let body =
