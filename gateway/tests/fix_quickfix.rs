@@ -82,7 +82,11 @@ fn quickfix_trades_against_ouch_resends_and_survives_a_restart() {
             break;
         }
     }
-    assert_eq!(fill.get(527), ouch_match.as_deref(), "one match number on both protocols");
+    assert_eq!(
+        fill.get(527),
+        ouch_match.as_deref(),
+        "one match number on both protocols"
+    );
 
     // Replace (price change), then cancel, following the ClOrdID chain.
     fix.send(
@@ -100,10 +104,20 @@ fn quickfix_trades_against_ouch_resends_and_survives_a_restart() {
     )
     .unwrap();
     let replaced = fix.wait("8", &[(11, "q2"), (150, "5")], SHORT).unwrap();
-    assert_eq!((replaced.get(41), replaced.get(151)), (Some("q1"), Some("50")));
+    assert_eq!(
+        (replaced.get(41), replaced.get(151)),
+        (Some("q1"), Some("50"))
+    );
     fix.send(
         "F",
-        &[(41, "q2"), (11, "q3"), (55, "AAPL"), (54, "1"), (38, "90"), (60, "$now")],
+        &[
+            (41, "q2"),
+            (11, "q3"),
+            (55, "AAPL"),
+            (54, "1"),
+            (38, "90"),
+            (60, "$now"),
+        ],
     )
     .unwrap();
     fix.wait("8", &[(11, "q3"), (150, "4")], SHORT).unwrap();
@@ -121,11 +135,16 @@ fn quickfix_trades_against_ouch_resends_and_survives_a_restart() {
     // ExecutionReports again with PossDupFlag and OrigSendingTime.
     let now = fix.seqnums().unwrap();
     fix.set_next_target_seq(now.next_target - 2).unwrap();
-    fix.send("H", &[(11, "q4"), (55, "AAPL"), (54, "2")]).unwrap();
+    fix.send("H", &[(11, "q4"), (55, "AAPL"), (54, "2")])
+        .unwrap();
     let resent = fix
         .wait("8", &[(43, "Y")], SHORT)
         .expect("a resent ExecutionReport");
-    assert!(resent.get(122).is_some(), "OrigSendingTime: {}", resent.pretty());
+    assert!(
+        resent.get(122).is_some(),
+        "OrigSendingTime: {}",
+        resent.pretty()
+    );
     fix.wait("8", &[(150, "I")], SHORT).unwrap();
 
     fix.logout().unwrap();
@@ -161,11 +180,13 @@ fn quickfix_trades_against_ouch_resends_and_survives_a_restart() {
     if let Some(capture) = capture {
         // The capture covers the first run of rtes (its port).
         let decoded = capture.finish().unwrap_or_else(|why| panic!("{why}"));
-        assert!(decoded.len() >= 20, "tshark decoded the session: {decoded:#?}");
+        assert!(
+            decoded.len() >= 20,
+            "tshark decoded the session: {decoded:#?}"
+        );
         assert!(decoded.iter().any(|message| message.msg_type == "2"));
-        assert!(decoded
-            .iter()
-            .all(|message| (message.sender == "FIXA" && message.target == "RTES")
-                || (message.sender == "RTES" && message.target == "FIXA")));
+        assert!(decoded.iter().all(|message| (message.sender == "FIXA"
+            && message.target == "RTES")
+            || (message.sender == "RTES" && message.target == "FIXA")));
     }
 }

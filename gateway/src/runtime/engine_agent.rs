@@ -84,6 +84,7 @@ impl<M: StateMachine, C: Clock> EngineAgent<M, C> {
         let outputs = Outputs {
             reports: rings.reports,
             market: rings.market,
+            market_copy: rings.market_copy,
             staged: VecDeque::with_capacity(options.staging_capacity),
             owner_gateway: vec![GatewayId(0); options.max_owners],
             ingress_ns: 0,
@@ -198,6 +199,8 @@ impl<M: StateMachine, C: Clock> Agent for EngineAgent<M, C> {
 enum Staged {
     Report(GatewayId, OutboundReport),
     Market(MarketRecord),
+    /// The same event for the gateway that serves market data.
+    MarketCopy(MarketRecord),
 }
 
 #[derive(Debug, Default)]
@@ -217,6 +220,7 @@ enum Pushed {
 struct Outputs {
     reports: Vec<Producer<OutboundReport>>,
     market: Producer<MarketRecord>,
+    market_copy: Option<Producer<MarketRecord>>,
     staged: VecDeque<Staged>,
     owner_gateway: Vec<GatewayId>,
     ingress_ns: u64,
@@ -287,6 +291,19 @@ impl Outputs {
                 }
                 Err(PushError::Full(event)) => Pushed::Full(Staged::Market(event)),
             },
+            Staged::MarketCopy(event) => {
+                let Some(copy) = self.market_copy.as_mut() else {
+                    return Pushed::Done;
+                };
+                match copy.push(event) {
+                    Ok(()) => Pushed::Done,
+                    Err(PushError::Full(_)) if copy.is_abandoned() => {
+                        self.counters.market_dropped += 1;
+                        Pushed::Done
+                    }
+                    Err(PushError::Full(event)) => Pushed::Full(Staged::MarketCopy(event)),
+                }
+            }
         }
     }
 }
@@ -312,5 +329,8 @@ impl EventSink for Outputs {
             engine_ns: self.engine_ns,
         };
         self.emit(Staged::Market(record));
+        if self.market_copy.is_some() {
+            self.emit(Staged::MarketCopy(record));
+        }
     }
 }

@@ -26,7 +26,10 @@ pub use idle::{BackoffParams, IdleAction, IdleStrategy, Idler};
 pub use latency::{AgentStats, LatencyRecorder, LatencySummary, ShutdownReport};
 pub use md_counter::MarketDataCounter;
 pub use records::{GatewayId, InboundCommand, MarketRecord, OutboundReport};
-pub use rings::{pipeline_rings, ring, EngineRings, GatewayRings, PipelineRings, RingCapacities};
+pub use rings::{
+    pipeline_rings, pipeline_rings_with_market_copy, ring, EngineRings, GatewayRings,
+    PipelineRings, RingCapacities,
+};
 pub use runner::{check_core, run_agent, AgentRunner, RunnerConfig, RuntimeError};
 pub use server::{
     run_pipeline, run_server, BoundPorts, CountingFeed, FeedStage, Frontend, NoFrontend, NoGateway,

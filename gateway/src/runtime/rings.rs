@@ -65,6 +65,9 @@ pub struct GatewayRings {
     pub commands: Producer<InboundCommand>,
     /// Reports from the engine for owners whose last command came from here.
     pub reports: Consumer<OutboundReport>,
+    /// A copy of every market event, for the one gateway that serves market
+    /// data itself (FIX market data); `None` for the others.
+    pub market: Option<Consumer<MarketRecord>>,
 }
 
 /// The ends the engine owns.
@@ -75,6 +78,8 @@ pub struct EngineRings {
     pub reports: Vec<Producer<OutboundReport>>,
     /// Market events to the feed.
     pub market: Producer<MarketRecord>,
+    /// The same events to the gateway that serves market data, if any.
+    pub market_copy: Option<Producer<MarketRecord>>,
 }
 
 /// Every ring of a pipeline with `gateways` gateway threads.
@@ -89,6 +94,20 @@ pub struct PipelineRings {
 
 /// Allocates every ring of the pipeline.
 pub fn pipeline_rings(gateways: usize, capacities: &RingCapacities) -> PipelineRings {
+    pipeline_rings_with_market_copy(gateways, capacities, None)
+}
+
+/// Allocates every ring of the pipeline; gateway `market_copy_to` (if any)
+/// also gets every market event on a ring of its own.
+pub fn pipeline_rings_with_market_copy(
+    gateways: usize,
+    capacities: &RingCapacities,
+    market_copy_to: Option<usize>,
+) -> PipelineRings {
+    assert!(
+        market_copy_to.is_none_or(|gateway| gateway < gateways),
+        "market copy for a gateway that does not exist"
+    );
     assert!(
         gateways <= usize::from(u16::MAX),
         "too many gateway threads"
@@ -103,17 +122,24 @@ pub fn pipeline_rings(gateways: usize, capacities: &RingCapacities) -> PipelineR
             gateway_id: GatewayId(index as u16),
             commands: command_producer,
             reports: report_consumer,
+            market: None,
         });
         engine_commands.push(command_consumer);
         engine_reports.push(report_producer);
     }
     let (market_producer, market_consumer) = ring(capacities.market);
+    let market_copy = market_copy_to.map(|gateway| {
+        let (producer, consumer) = ring(capacities.market);
+        gateway_ends[gateway].market = Some(consumer);
+        producer
+    });
     PipelineRings {
         gateways: gateway_ends,
         engine: EngineRings {
             commands: engine_commands,
             reports: engine_reports,
             market: market_producer,
+            market_copy,
         },
         market: market_consumer,
     }

@@ -15,7 +15,7 @@ use super::engine_agent::{EngineAgent, EngineAgentOptions, StateMachine};
 use super::latency::ShutdownReport;
 use super::md_counter::MarketDataCounter;
 use super::records::MarketRecord;
-use super::rings::{pipeline_rings, GatewayRings};
+use super::rings::{pipeline_rings_with_market_copy, GatewayRings};
 use super::runner::{check_core, AgentRunner, RunnerConfig, RuntimeError};
 use super::{Agent, CompositeAgent};
 use crate::config::{Settings, ThreadSettings, ThreadingMode};
@@ -80,6 +80,13 @@ pub trait Frontend {
     /// Number of gateway threads to run (default: `runtime.gateway_threads`).
     fn gateway_threads(&self, settings: &Settings) -> usize {
         settings.runtime.gateway_threads
+    }
+
+    /// The gateway thread (index) that also consumes every market event
+    /// (it serves market data itself), if any. It must drain
+    /// `GatewayRings::market`, or the engine stalls once that ring is full.
+    fn market_data_gateway(&self, _settings: &Settings) -> Option<usize> {
+        None
     }
 
     /// Binds every listener before any thread starts, recording what was
@@ -195,7 +202,11 @@ where
     frontend.bind(settings, &mut ports).map_err(stage_error)?;
     feed.bind(settings, &mut ports).map_err(stage_error)?;
 
-    let rings = pipeline_rings(gateway_count, &settings.runtime.rings);
+    let rings = pipeline_rings_with_market_copy(
+        gateway_count,
+        &settings.runtime.rings,
+        frontend.market_data_gateway(settings),
+    );
     let mut agents: Vec<Box<dyn Agent + Send>> = Vec::with_capacity(gateway_count + 2);
     for gateway_rings in rings.gateways {
         agents.push(Box::new(
