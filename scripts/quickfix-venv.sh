@@ -15,17 +15,24 @@
 # into place only once `import quickfix` works, and a stamp file records the
 # recipe, so a half-built venv is never used.
 #
-# The working recipe (checked on Debian 12, gcc/g++ 12.2, CPython 3.11.2 and
-# 3.11.7, November 2026):
-#   * PyPI has NO Linux wheels for `quickfix` (only sdists: 1.14.x, 1.15.1,
-#     1.16.0), so pip compiles ~150 C++ files plus the SWIG wrapper
-#     (C++/QuickfixPython.cpp, ~9 MB) into one extension, serially: several
-#     minutes. The built wheel lands in pip's wheel cache, so a second venv
-#     built from the same interpreter installs in seconds.
-#   * 1.16.0 (the newest) builds as is: its setup.py passes -std=c++17 and its
-#     C++ no longer uses dynamic exception specifications. 1.15.1's setup.py
-#     passes -std=c++0x (the quickfix-package issue #9 "Python build broken"
-#     is about that flag and the newer C++ needing c++17); pin 1.16.0.
+# The working recipe (checked on Debian 12 "bookworm", gcc/g++ 12.2,
+# CPython 3.11.7 (pyenv, the machine's python3) and 3.11.2 (/usr/bin/python3),
+# November 2026):
+#   * PyPI has NO Linux wheels for `quickfix` (only sdists: 1.14.1-1.14.3,
+#     1.15.1, 1.16.0), so pip compiles ~150 C++ files plus the SWIG wrapper
+#     (C++/QuickfixPython.cpp, ~9 MB) into one extension, serially: 474 s on
+#     this 2-core machine. pip keeps the built wheel in its cache
+#     (~/.cache/pip/wheels), so another venv from the same interpreter takes
+#     ~25 s; a ready venv answers in under a second.
+#   * Plain `pip install quickfix==1.16.0` works, no flags needed: its
+#     setup.py uses setuptools and passes -std=c++17, and its C++ wraps the
+#     old dynamic exception specifications in an EXCEPT() macro that is empty
+#     under C++17. Tried here too: 1.15.1 (setup.py: distutils.core,
+#     -std=c++0x, throw(...) specifications) also builds with Python 3.11 and
+#     g++ 12, because it asks for C++11 explicitly. The breakage reported for
+#     1.15.1 (quickfix-package issue #9 on -std=c++0x vs the newer C++;
+#     MSVC flag errors on Windows; distutils gone from Python 3.12+) does not
+#     hit this machine; we pin the newest, 1.16.0. Python 3.12+ not tried.
 #   * Needs: g++, the interpreter's headers (Python.h: Debian python3-dev) and
 #     the venv module (Debian python3-venv). Installed with apt only if
 #     missing. pip's build isolation fetches setuptools from PyPI.
@@ -114,7 +121,7 @@ say "pip install quickfix==$QF_VERSION (compiles C++ from the sdist: minutes)"
 if ! "$TMP/bin/python" -m pip install --disable-pip-version-check \
   --no-binary quickfix "quickfix==$QF_VERSION"; then
   rm -rf "$TMP"
-  die "pip install quickfix==$QF_VERSION failed (see the compiler output above)"
+  die "pip install quickfix==$QF_VERSION failed (see pip's and the compiler's output above)"
 fi
 "$TMP/bin/python" -c 'import quickfix; quickfix.SessionSettings' ||
   die "the built quickfix does not import"
