@@ -39,112 +39,118 @@
 #   * The FIX dictionaries ship as data files: <venv>/share/quickfix/FIX44.xml.
 set -euo pipefail
 
-QF_VERSION="${RTES_QUICKFIX_VERSION:-1.16.0}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${RTES_QUICKFIX_VENV:-$ROOT/target/quickfix-venv}"
-PYTHON="${RTES_QUICKFIX_PYTHON:-python3}"
-STAMP_NAME=".rtes-quickfix-stamp"
+# Everything is in main(), which bash parses whole before running it: a test
+# may run this script while someone edits or checks out another version of it.
+main() {
 
-say() { echo "quickfix-venv: $*"; }
-die() {
-  echo "quickfix-venv: ERROR: $*" >&2
-  exit 1
-}
+  QF_VERSION="${RTES_QUICKFIX_VERSION:-1.16.0}"
+  ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  VENV="${RTES_QUICKFIX_VENV:-$ROOT/target/quickfix-venv}"
+  PYTHON="${RTES_QUICKFIX_PYTHON:-python3}"
+  STAMP_NAME=".rtes-quickfix-stamp"
 
-# Checks that need no lock: a ready venv answers at once.
-ready() {
-  [ -x "$VENV/bin/python" ] &&
-    [ -f "$VENV/$STAMP_NAME" ] &&
-    grep -qx "quickfix==$QF_VERSION" "$VENV/$STAMP_NAME" &&
-    "$VENV/bin/python" -c 'import quickfix' >/dev/null 2>&1 &&
-    [ -f "$VENV/share/quickfix/FIX44.xml" ]
-}
+  say() { echo "quickfix-venv: $*"; }
+  die() {
+    echo "quickfix-venv: ERROR: $*" >&2
+    exit 1
+  }
 
-finish() {
-  say "ready: $VENV (quickfix $QF_VERSION)"
-  echo "RTES_QUICKFIX_PYTHON=$VENV/bin/python"
-  exit 0
-}
+  # Checks that need no lock: a ready venv answers at once.
+  ready() {
+    [ -x "$VENV/bin/python" ] &&
+      [ -f "$VENV/$STAMP_NAME" ] &&
+      grep -qx "quickfix==$QF_VERSION" "$VENV/$STAMP_NAME" &&
+      "$VENV/bin/python" -c 'import quickfix' >/dev/null 2>&1 &&
+      [ -f "$VENV/share/quickfix/FIX44.xml" ]
+  }
 
-mkdir -p "$(dirname "$VENV")"
-if ready; then finish; fi
+  finish() {
+    say "ready: $VENV (quickfix $QF_VERSION)"
+    echo "RTES_QUICKFIX_PYTHON=$VENV/bin/python"
+    exit 0
+  }
 
-command -v flock >/dev/null 2>&1 || die "flock (util-linux) is not installed"
-LOCK="$VENV.lock"
-exec 9>"$LOCK"
-say "waiting for the lock $LOCK (another build may be running)"
-# A from-source build takes minutes on a loaded machine; wait up to 40 min.
-flock -w 2400 9 || die "timed out waiting for $LOCK"
-if ready; then finish; fi
+  mkdir -p "$(dirname "$VENV")"
+  if ready; then finish; fi
 
-START=$(date +%s)
+  command -v flock >/dev/null 2>&1 || die "flock (util-linux) is not installed"
+  LOCK="$VENV.lock"
+  exec 9>"$LOCK"
+  say "waiting for the lock $LOCK (another build may be running)"
+  # A from-source build takes minutes on a loaded machine; wait up to 40 min.
+  flock -w 2400 9 || die "timed out waiting for $LOCK"
+  if ready; then finish; fi
 
-apt_install() {
-  [ "$(id -u)" = 0 ] || die "missing $*, and not root to apt-get install it"
-  command -v apt-get >/dev/null 2>&1 || die "missing $*, and no apt-get here"
-  say "apt-get install $*"
-  apt-get update -qq || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" ||
-    die "apt-get install $* failed"
-}
+  START=$(date +%s)
 
-# --- the toolchain ---------------------------------------------------------
-command -v "$PYTHON" >/dev/null 2>&1 || apt_install python3
-PYTHON_PATH="$(command -v "$PYTHON")" || die "no $PYTHON"
-say "interpreter: $PYTHON_PATH ($("$PYTHON" --version 2>&1))"
+  apt_install() {
+    [ "$(id -u)" = 0 ] || die "missing $*, and not root to apt-get install it"
+    command -v apt-get >/dev/null 2>&1 || die "missing $*, and no apt-get here"
+    say "apt-get install $*"
+    apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" ||
+      die "apt-get install $* failed"
+  }
 
-missing=()
-command -v g++ >/dev/null 2>&1 || missing+=(g++)
-if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  missing+=(python3-venv)
-fi
-HEADER="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h"
-[ -f "$HEADER" ] || missing+=(python3-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-  say "missing: ${missing[*]}"
-  apt_install "${missing[@]}"
-  [ -f "$HEADER" ] || die "$HEADER still missing after installing python3-dev: \
-$PYTHON_PATH is not Debian's python3; set RTES_QUICKFIX_PYTHON=/usr/bin/python3"
-  "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 ||
-    die "$PYTHON has no working venv module"
-  command -v g++ >/dev/null 2>&1 || die "g++ still missing"
-fi
+  # --- the toolchain ---------------------------------------------------------
+  command -v "$PYTHON" >/dev/null 2>&1 || apt_install python3
+  PYTHON_PATH="$(command -v "$PYTHON")" || die "no $PYTHON"
+  say "interpreter: $PYTHON_PATH ($("$PYTHON" --version 2>&1))"
 
-# --- the venv --------------------------------------------------------------
-TMP="$VENV.tmp"
-rm -rf "$TMP"
-say "creating the venv in $TMP"
-"$PYTHON" -m venv "$TMP" || die "python -m venv failed"
-say "pip install quickfix==$QF_VERSION (compiles C++ from the sdist: minutes)"
-# --no-binary quickfix: no Linux wheel exists anyway; it keeps a foreign wheel
-# from a --find-links directory from sneaking in.
-if ! "$TMP/bin/python" -m pip install --disable-pip-version-check \
-  --no-binary quickfix "quickfix==$QF_VERSION"; then
-  rm -rf "$TMP"
-  die "pip install quickfix==$QF_VERSION failed (see pip's and the compiler's output above)"
-fi
-"$TMP/bin/python" -c 'import quickfix; quickfix.SessionSettings' ||
-  die "the built quickfix does not import"
-[ -f "$TMP/share/quickfix/FIX44.xml" ] ||
-  die "the quickfix package did not install share/quickfix/FIX44.xml"
-
-# A venv's scripts hard-code its path: recreate the activation-independent
-# bits by rebuilding the venv at its final path is not needed, because we only
-# ever run <venv>/bin/python, which works after a rename; but pip's own entry
-# scripts would point at .tmp, so rewrite their shebangs.
-for script in "$TMP"/bin/*; do
-  if [ -f "$script" ] && head -c 2 "$script" | grep -q '#!'; then
-    sed -i "1s|$TMP/bin/|$VENV/bin/|" "$script"
+  missing=()
+  command -v g++ >/dev/null 2>&1 || missing+=(g++)
+  if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    missing+=(python3-venv)
   fi
-done
-sed -i "s|$TMP|$VENV|g" "$TMP/pyvenv.cfg" "$TMP/bin/activate" 2>/dev/null || true
-{
-  echo "quickfix==$QF_VERSION"
-  echo "python=$PYTHON_PATH $("$PYTHON" --version 2>&1)"
-  echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - START)) s"
-} >"$TMP/$STAMP_NAME"
-rm -rf "$VENV"
-mv "$TMP" "$VENV"
-ready || die "the venv at $VENV does not work after the rename"
-say "built in $(($(date +%s) - START)) s"
-finish
+  HEADER="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h"
+  [ -f "$HEADER" ] || missing+=(python3-dev)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "missing: ${missing[*]}"
+    apt_install "${missing[@]}"
+    [ -f "$HEADER" ] || die "$HEADER still missing after installing python3-dev: \
+  $PYTHON_PATH is not Debian's python3; set RTES_QUICKFIX_PYTHON=/usr/bin/python3"
+    "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 ||
+      die "$PYTHON has no working venv module"
+    command -v g++ >/dev/null 2>&1 || die "g++ still missing"
+  fi
+
+  # --- the venv --------------------------------------------------------------
+  TMP="$VENV.tmp"
+  rm -rf "$TMP"
+  say "creating the venv in $TMP"
+  "$PYTHON" -m venv "$TMP" || die "python -m venv failed"
+  say "pip install quickfix==$QF_VERSION (compiles C++ from the sdist: minutes)"
+  # --no-binary quickfix: no Linux wheel exists anyway; it keeps a foreign wheel
+  # from a --find-links directory from sneaking in.
+  if ! "$TMP/bin/python" -m pip install --disable-pip-version-check \
+    --no-binary quickfix "quickfix==$QF_VERSION"; then
+    rm -rf "$TMP"
+    die "pip install quickfix==$QF_VERSION failed (see pip's and the compiler's output above)"
+  fi
+  "$TMP/bin/python" -c 'import quickfix; quickfix.SessionSettings' ||
+    die "the built quickfix does not import"
+  [ -f "$TMP/share/quickfix/FIX44.xml" ] ||
+    die "the quickfix package did not install share/quickfix/FIX44.xml"
+
+  # <venv>/bin/python (a symlink to the base interpreter) works after the
+  # rename; the venv's entry scripts (pip, activate) name the .tmp path, so
+  # point them at the final one.
+  for script in "$TMP"/bin/*; do
+    if [ -f "$script" ] && head -c 2 "$script" | grep -q '#!'; then
+      sed -i "1s|$TMP/bin/|$VENV/bin/|" "$script"
+    fi
+  done
+  sed -i "s|$TMP|$VENV|g" "$TMP/pyvenv.cfg" "$TMP/bin/activate" 2>/dev/null || true
+  {
+    echo "quickfix==$QF_VERSION"
+    echo "python=$PYTHON_PATH $("$PYTHON" --version 2>&1)"
+    echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $(($(date +%s) - START)) s"
+  } >"$TMP/$STAMP_NAME"
+  rm -rf "$VENV"
+  mv "$TMP" "$VENV"
+  ready || die "the venv at $VENV does not work after the rename"
+  say "built in $(($(date +%s) - START)) s"
+  finish
+}
+
+main "$@"
