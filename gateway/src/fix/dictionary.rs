@@ -147,6 +147,8 @@ pub struct GroupDefinition {
     pub delimiter: u16,
     /// Fields and nested groups of an instance, sorted by tag.
     pub members: &'static [Member],
+    /// The member tags as a bitmap: membership in one load.
+    member_bits: TagBits,
     /// Tags each instance must carry, sorted.
     pub required: &'static [u16],
 }
@@ -173,6 +175,8 @@ pub struct MessageDefinition {
     pub direction: Direction,
     /// Body fields and groups, sorted by tag.
     pub members: &'static [Member],
+    /// The member tags as a bitmap: membership in one load.
+    member_bits: TagBits,
     /// Body tags every message must carry, sorted.
     pub required: &'static [u16],
 }
@@ -181,6 +185,11 @@ impl MessageDefinition {
     /// The body member with this tag.
     pub fn member(&self, tag: u32) -> Option<&'static Member> {
         find_member(self.members, tag)
+    }
+
+    /// Whether `tag` is a body field of this message.
+    pub fn allows(&self, tag: u32) -> bool {
+        self.member_bits.contains(tag)
     }
 
     /// Whether this is a session-level message.
@@ -193,6 +202,57 @@ impl GroupDefinition {
     /// The instance member with this tag.
     pub fn member(&self, tag: u32) -> Option<&'static Member> {
         find_member(self.members, tag)
+    }
+
+    /// Whether `tag` belongs to an instance of this group.
+    pub fn allows(&self, tag: u32) -> bool {
+        self.member_bits.contains(tag)
+    }
+}
+
+/// Words in a [`TagBits`].
+const TAG_BITS_WORDS: usize = (MAX_FIX44_TAG as usize + 64) / 64;
+
+/// A set of FIX 4.4 tags (0..=956) as a bitmap: 120 bytes, no allocation,
+/// membership in one load. Built at compile time for every message and
+/// group, and on the stack for the tags seen while validating.
+#[derive(Debug, Clone, Copy)]
+struct TagBits {
+    words: [u64; TAG_BITS_WORDS],
+}
+
+impl TagBits {
+    const fn new() -> TagBits {
+        TagBits {
+            words: [0; TAG_BITS_WORDS],
+        }
+    }
+
+    /// The tags of `members` (compile time).
+    const fn of(members: &[Member]) -> TagBits {
+        let mut bits = TagBits::new();
+        let mut position = 0;
+        while position < members.len() {
+            let tag = members[position].tag as usize;
+            assert!(tag <= MAX_FIX44_TAG as usize);
+            bits.words[tag / 64] |= 1 << (tag % 64);
+            position += 1;
+        }
+        bits
+    }
+
+    /// Adds `tag` (a FIX 4.4 tag); false if it was already there.
+    fn insert(&mut self, tag: u32) -> bool {
+        debug_assert!(tag <= MAX_FIX44_TAG);
+        let (word, bit) = (tag as usize / 64, 1u64 << (tag % 64));
+        let fresh = self.words[word] & bit == 0;
+        self.words[word] |= bit;
+        fresh
+    }
+
+    fn contains(&self, tag: u32) -> bool {
+        let (word, bit) = (tag as usize / 64, 1u64 << (tag % 64));
+        self.words.get(word).is_some_and(|value| value & bit != 0)
     }
 }
 

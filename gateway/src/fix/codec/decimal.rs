@@ -70,22 +70,40 @@ pub fn parse_decimal(text: &[u8], decimals: u32) -> Result<i64, DecimalError> {
 /// assert_eq!(out, b"-190.25");
 /// ```
 pub fn format_decimal(value: i64, decimals: u32, out: &mut Vec<u8>) {
+    let mut text = [0u8; DECIMAL_TEXT_MAX];
+    let length = decimal_bytes(value, decimals, &mut text);
+    out.extend_from_slice(&text[..length]);
+}
+
+/// Longest text [`decimal_bytes`] writes: sign, 19 digits, point, 18
+/// fractional digits.
+pub(crate) const DECIMAL_TEXT_MAX: usize = 40;
+
+/// Writes `value` as [`format_decimal`] does into `out`; returns the length.
+pub(crate) fn decimal_bytes(value: i64, decimals: u32, out: &mut [u8; DECIMAL_TEXT_MAX]) -> usize {
+    let mut length = 0;
     if value < 0 {
-        out.push(b'-');
+        out[0] = b'-';
+        length = 1;
     }
     let magnitude = value.unsigned_abs();
     let scale = 10u64.pow(decimals);
     let mut digits = itoa::Buffer::new();
-    out.extend_from_slice(digits.format(magnitude / scale).as_bytes());
+    let whole = digits.format(magnitude / scale).as_bytes();
+    out[length..length + whole.len()].copy_from_slice(whole);
+    length += whole.len();
     let mut fraction = magnitude % scale;
     if fraction == 0 {
-        return;
+        return length;
     }
-    out.push(b'.');
+    out[length] = b'.';
+    length += 1;
     let mut place = scale / 10;
     while fraction > 0 {
-        out.push(b'0' + (fraction / place) as u8);
+        out[length] = b'0' + (fraction / place) as u8;
+        length += 1;
         fraction %= place;
         place /= 10;
     }
+    length
 }

@@ -18,25 +18,77 @@ pub struct TimestampError;
 /// assert_eq!(out, b"20261123-09:20:00.123");
 /// ```
 pub fn format_utc_timestamp(utc_ns: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(&utc_timestamp_bytes(utc_ns));
+}
+
+/// Length of `YYYYMMDD-HH:MM:SS.sss`.
+pub(crate) const UTC_TIMESTAMP_LEN: usize = 21;
+
+/// `utc_ns` as `YYYYMMDD-HH:MM:SS.sss`, in a fixed array so the encoder
+/// copies it in one move.
+pub(crate) fn utc_timestamp_bytes(utc_ns: u64) -> [u8; UTC_TIMESTAMP_LEN] {
+    let mut text = [0u8; UTC_TIMESTAMP_LEN];
+    text[..DATE_LEN].copy_from_slice(&date_bytes(utc_day(utc_ns)));
+    text[DATE_LEN..].copy_from_slice(&time_of_day_bytes(utc_ns));
+    text
+}
+
+/// Length of `YYYYMMDD`.
+pub(crate) const DATE_LEN: usize = 8;
+/// Length of `-HH:MM:SS.sss`.
+pub(crate) const TIME_OF_DAY_LEN: usize = UTC_TIMESTAMP_LEN - DATE_LEN;
+
+/// Days since the epoch of `utc_ns` (the encoder caches the date per day).
+pub(crate) fn utc_day(utc_ns: u64) -> u64 {
+    utc_ns / NS_PER_SECOND / SECONDS_PER_DAY
+}
+
+/// `YYYYMMDD` of day `day` since the epoch.
+pub(crate) fn date_bytes(day: u64) -> [u8; DATE_LEN] {
+    let (year, month, day) = civil_from_days(day as i64);
+    let year = year as u64;
+    let two = |value: u64| [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8];
+    let [century_high, century_low] = two(year / 100);
+    let [year_high, year_low] = two(year % 100);
+    let [month_high, month_low] = two(u64::from(month));
+    let [day_high, day_low] = two(u64::from(day));
+    [
+        century_high,
+        century_low,
+        year_high,
+        year_low,
+        month_high,
+        month_low,
+        day_high,
+        day_low,
+    ]
+}
+
+/// `-HH:MM:SS.sss` of `utc_ns`.
+pub(crate) fn time_of_day_bytes(utc_ns: u64) -> [u8; TIME_OF_DAY_LEN] {
     let seconds = utc_ns / NS_PER_SECOND;
     let millis = (utc_ns % NS_PER_SECOND) / 1_000_000;
-    let (year, month, day) = civil_from_days((seconds / SECONDS_PER_DAY) as i64);
     let second_of_day = seconds % SECONDS_PER_DAY;
     let two = |value: u64| [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8];
-    let year = year as u64;
-    out.extend_from_slice(&two(year / 100));
-    out.extend_from_slice(&two(year % 100));
-    out.extend_from_slice(&two(u64::from(month)));
-    out.extend_from_slice(&two(u64::from(day)));
-    out.push(b'-');
-    out.extend_from_slice(&two(second_of_day / 3600));
-    out.push(b':');
-    out.extend_from_slice(&two(second_of_day / 60 % 60));
-    out.push(b':');
-    out.extend_from_slice(&two(second_of_day % 60));
-    out.push(b'.');
-    out.push(b'0' + (millis / 100) as u8);
-    out.extend_from_slice(&two(millis % 100));
+    let [hour_high, hour_low] = two(second_of_day / 3600);
+    let [minute_high, minute_low] = two(second_of_day / 60 % 60);
+    let [second_high, second_low] = two(second_of_day % 60);
+    let [milli_middle, milli_low] = two(millis % 100);
+    [
+        b'-',
+        hour_high,
+        hour_low,
+        b':',
+        minute_high,
+        minute_low,
+        b':',
+        second_high,
+        second_low,
+        b'.',
+        b'0' + (millis / 100) as u8,
+        milli_middle,
+        milli_low,
+    ]
 }
 
 /// Parses `YYYYMMDD-HH:MM:SS` with an optional fraction of 3, 6 or 9 digits.

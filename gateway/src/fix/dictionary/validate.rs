@@ -10,8 +10,8 @@
 //! first problem found is reported.
 
 use super::{
-    field, is_user_defined, message, messages, section, FieldType, GroupDefinition,
-    MessageDefinition, Section, SessionRejectReason, ValueRule, MAX_FIX44_TAG,
+    field, find_member, is_user_defined, message, messages, section, FieldDefinition, FieldType,
+    GroupDefinition, MessageDefinition, Section, SessionRejectReason, TagBits, ValueRule,
 };
 use crate::fix::codec::{self, parse_utc_timestamp, Decoder, Frame, Message};
 
@@ -113,7 +113,7 @@ pub enum OutboundError {
 /// Checks `message` against `definition`; see the module docs for the order.
 pub fn validate(definition: &MessageDefinition, message: &Message<'_>) -> Result<(), Violation> {
     let fields = message.fields();
-    let mut seen = TagSet::new();
+    let mut seen = TagBits::new();
     let mut current = Section::Header;
     let mut index = 0;
     while index < fields.len() {
@@ -130,27 +130,24 @@ pub fn validate(definition: &MessageDefinition, message: &Message<'_>) -> Result
         if is_user_defined(tag) {
             continue;
         }
-        let member = match section(tag) {
-            _ if field(tag).is_none() => {
-                return Err(Violation::at(SessionRejectReason::InvalidTagNumber, tag))
-            }
-            Section::Header if current == Section::Header => {
-                super::find_member(messages::HEADER, tag)
-            }
+        let Some(field_definition) = field(tag) else {
+            return Err(Violation::at(SessionRejectReason::InvalidTagNumber, tag));
+        };
+        let members = match section(tag) {
+            Section::Header if current == Section::Header => messages::HEADER,
             Section::Trailer => {
                 current = Section::Trailer;
-                super::find_member(messages::TRAILER, tag)
+                messages::TRAILER
             }
             Section::Body if current != Section::Trailer => {
                 current = Section::Body;
-                let member = definition.member(tag);
-                if member.is_none() {
+                if !definition.allows(tag) {
                     return Err(Violation::at(
                         SessionRejectReason::TagNotDefinedForMessageType,
                         tag,
                     ));
                 }
-                member
+                definition.members
             }
             _ => {
                 return Err(Violation::at(
@@ -165,9 +162,11 @@ pub fn validate(definition: &MessageDefinition, message: &Message<'_>) -> Result
                 tag,
             ));
         }
-        check_value(tag, value)?;
-        if let Some(group) = member.and_then(|member| member.group) {
-            index = validate_group(group, message, index, count(value))?;
+        check_value(field_definition, tag, value)?;
+        if field_definition.field_type == FieldType::NumInGroup {
+            if let Some(group) = find_member(members, tag).and_then(|member| member.group) {
+                index = validate_group(group, message, index, count(value))?;
+            }
         }
     }
     missing(messages::HEADER_REQUIRED, &seen)
@@ -194,7 +193,7 @@ fn validate_group(
         .is_some_and(|field_at| field_at.tag == delimiter)
     {
         instances += 1;
-        let mut seen = TagSet::new();
+        let mut seen = TagBits::new();
         while let Some(field_at) = fields.get(index) {
             let tag = field_at.tag;
             let value = message.value(field_at);
@@ -208,10 +207,10 @@ fn validate_group(
                 index += 1;
                 continue;
             }
-            if tag == delimiter && seen.contains(delimiter) {
+            if (tag == delimiter && seen.contains(delimiter)) || !group.allows(tag) {
                 break;
             }
-            let Some(member) = group.member(tag) else {
+            let Some(field_definition) = field(tag) else {
                 break;
             };
             if !seen.insert(tag) {
@@ -220,10 +219,12 @@ fn validate_group(
                     tag,
                 ));
             }
-            check_value(tag, value)?;
+            check_value(field_definition, tag, value)?;
             index += 1;
-            if let Some(nested) = member.group {
-                index = validate_group(nested, message, index, count(value))?;
+            if field_definition.field_type == FieldType::NumInGroup {
+                if let Some(nested) = group.member(tag).and_then(|member| member.group) {
+                    index = validate_group(nested, message, index, count(value))?;
+                }
             }
         }
         if let Some(tag) = missing(group.required, &seen) {
@@ -248,7 +249,7 @@ fn count(value: &[u8]) -> u64 {
     })
 }
 
-fn missing(required: &[u16], seen: &TagSet) -> Option<u32> {
+fn missing(required: &[u16], seen: &TagBits) -> Option<u32> {
     required
         .iter()
         .map(|tag| u32::from(*tag))
@@ -256,19 +257,16 @@ fn missing(required: &[u16], seen: &TagSet) -> Option<u32> {
 }
 
 /// Format (373=6) and value (373=5) checks of one FIX 4.4 field.
-fn check_value(tag: u32, value: &[u8]) -> Result<(), Violation> {
-    let Some(definition) = field(tag) else {
-        return Err(Violation::at(SessionRejectReason::InvalidTagNumber, tag));
-    };
+fn check_value(definition: &FieldDefinition, tag: u32, value: &[u8]) -> Result<(), Violation> {
     if !has_format(definition.field_type, value) {
         return Err(Violation::at(SessionRejectReason::IncorrectDataFormat, tag));
     }
     let allowed = match definition.values {
         ValueRule::Any => true,
-        ValueRule::OneOf(values) => values.contains(&value),
+        ValueRule::OneOf(values) => is_one_of(values, value),
         ValueRule::EachOf(values) => value
             .split(|byte| *byte == b' ')
-            .all(|item| values.contains(&item)),
+            .all(|item| is_one_of(values, item)),
         ValueRule::NonNegative => value.first() != Some(&b'-'),
     };
     if allowed {
@@ -276,6 +274,19 @@ fn check_value(tag: u32, value: &[u8]) -> Result<(), Violation> {
     } else {
         Err(Violation::at(SessionRejectReason::ValueIsIncorrect, tag))
     }
+}
+
+/// Whether `value` is one of `values`. Enumerations are one or two bytes:
+/// comparing inline avoids a `memcmp` call per candidate.
+#[inline]
+fn is_one_of(values: &[&[u8]], value: &[u8]) -> bool {
+    values.iter().any(|candidate| {
+        candidate.len() == value.len()
+            && candidate
+                .iter()
+                .zip(value)
+                .all(|(left, right)| left == right)
+    })
 }
 
 /// Whether `value` is in the format of `field_type` (FIX 4.4 Volume 1,
@@ -369,35 +380,6 @@ fn is_month_year(value: &[u8]) -> bool {
     }
 }
 
-/// Set of FIX 4.4 tags (0..=MAX_FIX44_TAG) as a bitmap on the stack.
-struct TagSet {
-    words: [u64; TAG_SET_WORDS],
-}
-
-const TAG_SET_WORDS: usize = (MAX_FIX44_TAG as usize + 64) / 64;
-
-impl TagSet {
-    fn new() -> TagSet {
-        TagSet {
-            words: [0; TAG_SET_WORDS],
-        }
-    }
-
-    /// Adds `tag`; false if it was already there.
-    fn insert(&mut self, tag: u32) -> bool {
-        debug_assert!(tag <= MAX_FIX44_TAG);
-        let (word, bit) = (tag as usize / 64, 1u64 << (tag % 64));
-        let fresh = self.words[word] & bit == 0;
-        self.words[word] |= bit;
-        fresh
-    }
-
-    fn contains(&self, tag: u32) -> bool {
-        let (word, bit) = (tag as usize / 64, 1u64 << (tag % 64));
-        self.words.get(word).is_some_and(|value| value & bit != 0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,8 +409,8 @@ mod tests {
     }
 
     #[test]
-    fn tag_set() {
-        let mut set = TagSet::new();
+    fn tag_bits() {
+        let mut set = TagBits::new();
         assert!(set.insert(956) && !set.insert(956) && set.contains(956));
         assert!(!set.contains(955) && !set.contains(100_000));
     }

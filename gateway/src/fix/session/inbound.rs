@@ -25,6 +25,10 @@ pub(super) struct Header<'a> {
     pub(super) sending_time: Option<&'a [u8]>,
     pub(super) poss_dup: Option<&'a [u8]>,
     pub(super) orig_sending_time: Option<&'a [u8]>,
+    /// SendingTime parsed once, when present and well formed.
+    pub(super) sending_time_ns: Option<u64>,
+    /// OrigSendingTime parsed once, when present and well formed.
+    pub(super) orig_sending_time_ns: Option<u64>,
 }
 
 impl<'a> Header<'a> {
@@ -47,6 +51,12 @@ impl<'a> Header<'a> {
             }
         }
         header.seq = seq_text.and_then(parse_seq);
+        header.sending_time_ns = header
+            .sending_time
+            .and_then(|text| parse_utc_timestamp(text).ok());
+        header.orig_sending_time_ns = header
+            .orig_sending_time
+            .and_then(|text| parse_utc_timestamp(text).ok());
         header
     }
 
@@ -60,15 +70,20 @@ impl<'a> Header<'a> {
         if let Some((tag, _)) = required.iter().find(|(_, value)| value.is_none()) {
             return Some((SessionRejectReason::RequiredTagMissing, *tag));
         }
-        let time_ok =
-            |value: Option<&[u8]>| value.is_none_or(|text| parse_utc_timestamp(text).is_ok());
+        let time_ok = |text: Option<&[u8]>, parsed: Option<u64>| text.is_none() || parsed.is_some();
         let flag_ok = self
             .poss_dup
             .is_none_or(|flag| flag == b"Y" || flag == b"N");
         let malformed = [
-            (tags::SENDING_TIME, time_ok(self.sending_time)),
+            (
+                tags::SENDING_TIME,
+                time_ok(self.sending_time, self.sending_time_ns),
+            ),
             (tags::POSS_DUP_FLAG, flag_ok),
-            (tags::ORIG_SENDING_TIME, time_ok(self.orig_sending_time)),
+            (
+                tags::ORIG_SENDING_TIME,
+                time_ok(self.orig_sending_time, self.orig_sending_time_ns),
+            ),
         ];
         malformed
             .iter()
@@ -82,9 +97,7 @@ impl<'a> Header<'a> {
 
     /// SendingTime in ns (0 when absent or malformed: `problem` reports it).
     pub(super) fn sending_time_ns(&self) -> u64 {
-        self.sending_time
-            .and_then(|text| parse_utc_timestamp(text).ok())
-            .unwrap_or(0)
+        self.sending_time_ns.unwrap_or(0)
     }
 }
 
@@ -158,7 +171,9 @@ impl<S: SessionStore> Core<S> {
         if let Some((reason, tag)) = header.problem() {
             return self.reject(message, seq, reason, Some(tag), None, io);
         }
-        if !self.sending_time_ok(header.sending_time_ns(), io) {
+        // A queued message had its SendingTime checked when it arrived; a
+        // long recovery must not make it stale.
+        if origin == Origin::Socket && !self.sending_time_ok(header.sending_time_ns(), io) {
             self.reject(
                 message,
                 seq,
@@ -253,7 +268,7 @@ impl<S: SessionStore> Core<S> {
         if message.msg_type() == b"4" {
             return Ok(true);
         }
-        let Some(original) = header.orig_sending_time else {
+        if header.orig_sending_time.is_none() {
             self.reject(
                 message,
                 seq,
@@ -263,9 +278,8 @@ impl<S: SessionStore> Core<S> {
                 io,
             )?;
             return Ok(false);
-        };
-        let original_ns = parse_utc_timestamp(original).unwrap_or(0);
-        if original_ns > header.sending_time_ns() {
+        }
+        if header.orig_sending_time_ns.unwrap_or(0) > header.sending_time_ns() {
             self.reject(
                 message,
                 seq,
