@@ -3,5 +3,6 @@
 
 pub mod application;
 pub mod codec;
+pub mod market_data;
 pub mod orders;
 pub mod redact;
