@@ -868,3 +868,537 @@ fn a_long_run_takes_every_path() {
     assert!(harness.batch_trades.iter().flatten().count() > 100);
     eprintln!("{metrics:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Targeted scenarios with hand-made events.
+
+struct Feed {
+    hub: MarketDataHub,
+    seq: u64,
+}
+
+fn feed(adjust: impl FnOnce(&mut MarketDataLimits, &mut MarketDataOptions)) -> Feed {
+    let instruments = config_with(4_000).instruments;
+    let mut limits = limits(4);
+    let mut options = MarketDataOptions {
+        start_utc_ns: NOW_NS,
+        ..MarketDataOptions::default()
+    };
+    adjust(&mut limits, &mut options);
+    Feed {
+        hub: MarketDataHub::new(&instruments, limits, options).unwrap(),
+        seq: 0,
+    }
+}
+
+impl Feed {
+    fn event(&mut self, instrument: u32, kind: MarketEventKind) -> BatchStatus {
+        self.seq += 1;
+        self.hub.on_event(&MarketEvent {
+            seq: SequenceNumber(self.seq),
+            ts: TimestampNs(self.seq),
+            instrument: InstrumentId(instrument),
+            kind,
+        })
+    }
+
+    fn add(&mut self, order_ref: u64, side: Side, price: i64, qty: u64) {
+        let kind = MarketEventKind::Add {
+            order_ref: OrderRef(order_ref),
+            side,
+            price: Price(price),
+            qty: Qty(qty),
+        };
+        self.event(0, kind);
+    }
+
+    fn delete(&mut self, order_ref: u64) {
+        self.event(0, MarketEventKind::Delete { order_ref: OrderRef(order_ref) });
+    }
+
+    fn execute(&mut self, order_ref: u64, qty: u64) {
+        let kind = MarketEventKind::Execute {
+            order_ref: OrderRef(order_ref),
+            qty: Qty(qty),
+            match_number: MatchNumber(self.seq),
+        };
+        self.event(0, kind);
+    }
+
+    fn subscribe(&mut self, session: usize, id: &str, depth: usize, full_refresh: bool, types: &[char]) -> Sent {
+        let body = Subscription {
+            id: id.into(),
+            kind: '1',
+            depth,
+            full_refresh,
+            types: types.to_vec(),
+            symbols: vec!["AAA"],
+        }
+        .body();
+        request(&mut self.hub, session, "V", &as_refs(&body))
+    }
+
+    fn end(&mut self) -> Sent {
+        end_batch(&mut self.hub)
+    }
+}
+
+/// Each group instance of a W or X as `tag=value` words.
+fn entries(pairs: &[(u32, String)], delimiter: u32) -> Vec<String> {
+    let start = pairs.iter().position(|(t, _)| *t == 268).unwrap() + 1;
+    split_entries(&pairs[start..], delimiter)
+        .iter()
+        .map(|entry| {
+            entry
+                .iter()
+                .map(|(t, v)| format!("{t}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+fn only(sent: &Sent, msg_type: &str) -> Vec<Vec<(u32, String)>> {
+    assert!(sent.iter().all(|(_, t, _)| t == msg_type), "expected only {msg_type}: {sent:?}");
+    sent.iter().map(|(_, _, pairs)| pairs.clone()).collect()
+}
+
+#[test]
+fn every_request_reject_reason() {
+    let mut feed = feed(|_, _| {});
+    let cases: Vec<(Vec<(u32, &str)>, Option<&str>, &str)> = vec![
+        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "ZZZ")], Some("0"), "unknown symbol ZZZ"),
+        (vec![(262, "a"), (263, "7"), (264, "0"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("4"), "SubscriptionRequestType"),
+        (vec![(262, "a"), (263, "1"), (264, "6"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("5"), "MarketDepth"),
+        (vec![(262, "a"), (263, "1"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("5"), "MarketDepth"),
+        (vec![(262, "a"), (263, "1"), (264, "0"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("6"), "MDUpdateType (265) is required"),
+        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "3"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("6"), "MDUpdateType"),
+        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (266, "N"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("7"), "AggregatedBook"),
+        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (267, "2"), (269, "0"), (269, "B"), (146, "1"), (55, "AAA")], Some("8"), "unsupported MDEntryType (0 bid, 1 offer, 2 trade are supported): B"),
+        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (146, "1"), (55, "AAA")], Some("8"), "at least one MDEntryType"),
+        (vec![(262, "a"), (263, "0"), (264, "0"), (267, "1"), (269, "0"), (146, "0")], Some("0"), "at least one Symbol"),
+        (vec![(262, "nope"), (263, "2"), (264, "0")], None, "no active subscription"),
+        (vec![(263, "1"), (264, "0"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], None, "MDReqID (262) is required"),
+    ];
+    for (body, reason, text) in cases {
+        let sent = request(&mut feed.hub, 0, "V", &body);
+        let replies = only(&sent, "Y");
+        assert_eq!(replies.len(), 1);
+        let reply = &replies[0];
+        assert_eq!(get(reply, 262), Some(get(&body.iter().map(|(t, v)| (*t, v.to_string())).collect::<Vec<_>>(), 262).unwrap_or("?")));
+        assert_eq!(get(reply, 281), reason, "{body:?}");
+        assert!(get(reply, 58).unwrap().contains(text), "{:?} lacks {text}", get(reply, 58));
+        assert_eq!(feed.hub.subscription_count(0), 0);
+    }
+    // Duplicate MDReqID, then too many subscriptions (limit 5 symbols).
+    assert_eq!(only(&feed.subscribe(0, "dup", 0, false, &['0']), "W").len(), 1);
+    let replies = only(&feed.subscribe(0, "dup", 0, false, &['1']), "Y");
+    assert_eq!(get(&replies[0], 281), Some("1"));
+    for id in ["b", "c", "d", "e"] {
+        assert_eq!(only(&feed.subscribe(0, id, 1, false, &['0']), "W").len(), 1);
+    }
+    assert_eq!(feed.hub.subscription_count(0), 5);
+    let replies = only(&feed.subscribe(0, "f", 0, false, &['0']), "Y");
+    assert_eq!(get(&replies[0], 281), Some("2"));
+    assert!(get(&replies[0], 58).unwrap().contains("too many subscriptions"));
+    // Another session has its own allowance; unsubscribing frees one.
+    assert_eq!(only(&feed.subscribe(1, "f", 0, false, &['0']), "W").len(), 1);
+    assert!(request(&mut feed.hub, 0, "V", &[(262, "b"), (263, "2"), (264, "0")]).is_empty());
+    assert_eq!(only(&feed.subscribe(0, "f", 0, false, &['0']), "W").len(), 1);
+    assert_eq!(feed.hub.metrics().request_rejects, 14);
+}
+
+#[test]
+fn snapshot_carries_levels_positions_orders_last_trade_and_rpt_seq() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Buy, 1_000, 10);
+    feed.add(2, Side::Buy, 1_000, 20);
+    feed.add(3, Side::Buy, 999, 5);
+    feed.add(4, Side::Sell, 1_002, 7);
+    feed.add(5, Side::Sell, 1_001, 3);
+    feed.execute(5, 1);
+    feed.end();
+    let replies = only(&feed.subscribe(0, "s", 0, false, &['0', '1', '2']), "W");
+    assert_eq!(get(&replies[0], 262), Some("s"));
+    assert_eq!(get(&replies[0], 55), Some("AAA"));
+    assert_eq!(
+        entries(&replies[0], 269),
+        [
+            "269=0 270=10 271=30 346=2 290=1 83=6",
+            "269=0 270=9.99 271=5 346=1 290=2 83=6",
+            "269=1 270=10.01 271=2 346=1 290=1 83=6",
+            "269=1 270=10.02 271=7 346=1 290=2 83=6",
+            "269=2 270=10.01 271=1 83=6",
+        ]
+    );
+    // Top of book only; no extension fields when they are off.
+    let mut plain = self::feed(|_, options| options.extension_fields = false);
+    plain.add(1, Side::Buy, 1_000, 10);
+    plain.add(2, Side::Buy, 999, 10);
+    plain.end();
+    let replies = only(&plain.subscribe(0, "t", 1, false, &['0', '1']), "W");
+    assert_eq!(entries(&replies[0], 269), ["269=0 270=10 271=10 346=1 290=1"]);
+}
+
+#[test]
+fn depth_limited_updates_shift_levels_in_and_out_of_the_top() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Buy, 1_000, 10);
+    feed.add(2, Side::Buy, 999, 10);
+    feed.add(3, Side::Buy, 998, 10);
+    feed.end();
+    let replies = only(&feed.subscribe(0, "d2", 2, false, &['0']), "W");
+    assert_eq!(entries(&replies[0], 269).len(), 2);
+    // A better level pushes 9.99 out of the top two.
+    feed.add(4, Side::Buy, 1_001, 5);
+    let x = only(&feed.end(), "X");
+    assert_eq!(
+        entries(&x[0], 279),
+        [
+            "279=2 269=0 55=AAA 270=9.99 290=2 83=4",
+            "279=0 269=0 55=AAA 270=10.01 271=5 346=1 290=1 83=4",
+        ]
+    );
+    // It leaves again: 9.99 comes back at position 2.
+    feed.delete(4);
+    let x = only(&feed.end(), "X");
+    assert_eq!(
+        entries(&x[0], 279),
+        [
+            "279=2 269=0 55=AAA 270=10.01 290=1 83=5",
+            "279=0 269=0 55=AAA 270=9.99 271=10 346=1 290=2 83=5",
+        ]
+    );
+    // Below the top two nothing is sent; a size change at the top is a change.
+    feed.add(5, Side::Buy, 998, 10);
+    assert!(feed.end().is_empty());
+    feed.add(6, Side::Buy, 1_000, 1);
+    let x = only(&feed.end(), "X");
+    assert_eq!(entries(&x[0], 279), ["279=1 269=0 55=AAA 270=10 271=11 346=2 290=1 83=7"]);
+}
+
+#[test]
+fn full_depth_updates_are_keyed_by_price_and_carry_trades() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Sell, 1_001, 10);
+    feed.end();
+    only(&feed.subscribe(0, "full", 0, false, &['0', '1', '2']), "W");
+    feed.add(2, Side::Sell, 1_003, 4);
+    feed.add(3, Side::Buy, 999, 6);
+    feed.execute(1, 10);
+    let x = only(&feed.end(), "X");
+    assert_eq!(get(&x[0], 262), Some("full"));
+    assert_eq!(
+        entries(&x[0], 279),
+        [
+            "279=0 269=1 55=AAA 270=10.03 271=4 346=1 83=4",
+            "279=0 269=0 55=AAA 270=9.99 271=6 346=1 83=4",
+            "279=2 269=1 55=AAA 270=10.01 83=4",
+            "279=0 269=2 55=AAA 270=10.01 271=10 83=4",
+        ]
+    );
+    // An order added and deleted within one batch changes nothing.
+    feed.add(4, Side::Buy, 990, 6);
+    feed.delete(4);
+    assert!(feed.end().is_empty());
+}
+
+#[test]
+fn incremental_refreshes_split_at_the_entry_bound() {
+    let mut feed = feed(|limits, _| limits.max_entries_per_message = 2);
+    only(&feed.subscribe(0, "split", 0, false, &['0']), "W");
+    for order in 0..5 {
+        feed.add(order + 1, Side::Buy, 990 + order as i64, 10);
+    }
+    let x = only(&feed.end(), "X");
+    let counts: Vec<&str> = x.iter().map(|pairs| get(pairs, 268).unwrap()).collect();
+    assert_eq!(counts, ["2", "2", "1"]);
+    assert!(x.iter().all(|pairs| get(pairs, 262) == Some("split")));
+}
+
+#[test]
+fn full_refresh_subscriptions_get_a_snapshot_when_their_view_changes() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Buy, 1_000, 10);
+    feed.add(2, Side::Buy, 999, 10);
+    feed.end();
+    only(&feed.subscribe(0, "top", 1, true, &['0']), "W");
+    feed.add(3, Side::Buy, 999, 10);
+    assert!(feed.end().is_empty(), "below the subscribed depth");
+    feed.add(4, Side::Buy, 1_000, 5);
+    let w = only(&feed.end(), "W");
+    assert_eq!(entries(&w[0], 269), ["269=0 270=10 271=15 346=2 290=1 83=4"]);
+}
+
+#[test]
+fn unsubscribe_stops_updates_and_closing_drops_subscriptions() {
+    let mut feed = feed(|_, _| {});
+    only(&feed.subscribe(0, "u", 0, false, &['0']), "W");
+    only(&feed.subscribe(1, "v", 0, false, &['0']), "W");
+    feed.add(1, Side::Buy, 1_000, 10);
+    assert_eq!(feed.end().len(), 2);
+    assert!(request(&mut feed.hub, 0, "V", &[(262, "u"), (263, "2"), (264, "0")]).is_empty());
+    feed.hub.on_session_closed(1);
+    assert_eq!(feed.hub.subscription_count(1), 0);
+    feed.add(2, Side::Buy, 1_000, 10);
+    assert!(feed.end().is_empty());
+}
+
+#[test]
+fn a_slow_subscriber_is_caught_up_with_one_conflated_refresh() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Buy, 1_000, 10);
+    feed.end();
+    only(&feed.subscribe(0, "slow", 0, false, &['0', '2']), "W");
+    only(&feed.subscribe(1, "fast", 0, false, &['0']), "W");
+    feed.hub.set_backlogged(0, true);
+    // Three batches touch the same levels; the fast session is never held up.
+    for round in 0..3u64 {
+        feed.add(10 + round, Side::Buy, 1_000, 1);
+        feed.add(20 + round, Side::Buy, 998, 1);
+        let sent = feed.end();
+        assert!(sent.iter().all(|(session, _, _)| *session == 1), "{sent:?}");
+        assert_eq!(sent.len(), 1);
+    }
+    feed.delete(20);
+    feed.delete(21);
+    feed.delete(22);
+    feed.add(30, Side::Buy, 997, 4);
+    feed.execute(1, 10);
+    feed.end();
+    feed.hub.set_backlogged(0, false);
+    let sent = feed.end();
+    let x = only(&sent, "X");
+    assert_eq!(x.len(), 1, "one conflated refresh");
+    assert_eq!(
+        entries(&x[0], 279),
+        [
+            "279=1 269=0 55=AAA 270=10 271=3 346=3 83=12",
+            "279=0 269=0 55=AAA 270=9.97 271=4 346=1 83=12",
+            "279=0 269=2 55=AAA 270=10 271=10 83=12",
+        ],
+        "9.98 came and went while the session was slow: nothing to say"
+    );
+    assert_eq!(feed.hub.metrics().conflated_recoveries, 1);
+    assert_eq!(feed.hub.metrics().snapshot_recoveries, 0);
+}
+
+#[test]
+fn a_slow_subscriber_that_overflows_is_resent_a_snapshot() {
+    let mut feed = feed(|limits, _| limits.max_pending_updates_per_session = 3);
+    only(&feed.subscribe(0, "slow", 0, false, &['0', '1']), "W");
+    only(&feed.subscribe(0, "top", 1, false, &['0']), "W");
+    feed.hub.set_backlogged(0, true);
+    for order in 0..6u64 {
+        feed.add(order + 1, Side::Sell, 1_001 + order as i64, 10);
+    }
+    feed.add(99, Side::Buy, 1_000, 10);
+    assert!(feed.end().is_empty());
+    assert_eq!(feed.hub.metrics().pending_overflows, 1);
+    feed.hub.set_backlogged(0, false);
+    let w = only(&feed.end(), "W");
+    assert_eq!(w.len(), 2, "every stream of the session is resent");
+    assert_eq!(entries(&w[0], 269).len(), 7);
+    assert_eq!(entries(&w[1], 269), ["269=0 270=10 271=10 346=1 290=1 83=7"]);
+    assert_eq!(feed.hub.metrics().snapshot_recoveries, 1);
+    // Afterwards it is an ordinary in-sync session again.
+    feed.add(100, Side::Buy, 1_000, 1);
+    assert_eq!(only(&feed.end(), "X").len(), 2);
+}
+
+#[test]
+fn a_subscription_during_a_batch_is_snapshotted_at_its_end() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Buy, 1_000, 10);
+    assert!(feed.subscribe(0, "mid", 0, false, &['0']).is_empty());
+    feed.add(2, Side::Buy, 999, 10);
+    let w = only(&feed.end(), "W");
+    assert_eq!(entries(&w[0], 269).len(), 2, "the W reflects the whole batch");
+    feed.add(3, Side::Buy, 998, 10);
+    assert_eq!(entries(&only(&feed.end(), "X")[0], 279).len(), 1);
+}
+
+#[test]
+fn a_full_trade_table_asks_for_the_end_of_the_batch() {
+    let mut feed = feed(|limits, _| limits.max_trades_per_batch = 2);
+    let trade = |qty| MarketEventKind::CrossTrade {
+        qty: Qty(qty),
+        price: Price(1_000),
+        match_number: MatchNumber(qty),
+    };
+    assert_eq!(feed.event(0, trade(1)), BatchStatus::Open);
+    assert_eq!(feed.event(0, trade(2)), BatchStatus::Full);
+    assert_eq!(feed.event(0, trade(3)), BatchStatus::Full);
+    assert_eq!(feed.hub.metrics().trades_dropped, 1);
+    feed.end();
+    assert_eq!(feed.event(0, trade(4)), BatchStatus::Open);
+    assert_eq!(feed.hub.last_trade(InstrumentId(0)).unwrap().qty, Qty(4));
+}
+
+#[test]
+fn security_list_describes_every_instrument() {
+    let mut feed = feed(|_, _| {});
+    feed.event(1, MarketEventKind::TradingState { state: TradingState::Halted });
+    feed.end();
+    let y = only(&request(&mut feed.hub, 0, "x", &[(320, "sl"), (559, "4")]), "y");
+    assert_eq!(y.len(), 1);
+    let list = &y[0];
+    assert_eq!(get(list, 320), Some("sl"));
+    assert_eq!(get(list, 322), Some(format!("{}.1", NOW_NS / 1_000_000).as_str()));
+    assert_eq!(get(list, 560), Some("0"));
+    assert_eq!(get(list, 393), Some("2"));
+    assert_eq!(get(list, 893), Some("Y"));
+    assert_eq!(
+        entries_after(list, 146, 55),
+        [
+            "55=AAA 561=10 562=10 336=AAA 969=0.01 1140=10000 1148=9 1149=11 1150=10 326=17",
+            "55=BBB 561=10 562=10 336=BBB 969=0.01 1140=10000 1148=9 1149=11 1150=10 326=2",
+        ]
+    );
+    let one = only(&request(&mut feed.hub, 0, "x", &[(320, "one"), (559, "0"), (55, "BBB")]), "y");
+    assert_eq!(entries_after(&one[0], 146, 55).len(), 1);
+    let unknown = only(&request(&mut feed.hub, 0, "x", &[(320, "u"), (559, "0"), (55, "ZZZ")]), "y");
+    assert_eq!(get(&unknown[0], 560), Some("2"));
+    let unsupported = only(&request(&mut feed.hub, 0, "x", &[(320, "t"), (559, "1")]), "y");
+    assert_eq!(get(&unsupported[0], 560), Some("1"));
+    assert_eq!(get(&unsupported[0], 146), None);
+    // Fragments, and the stock-dictionary form.
+    let mut plain = self::feed(|limits, options| {
+        limits.max_entries_per_message = 1;
+        options.extension_fields = false;
+    });
+    let y = only(&request(&mut plain.hub, 0, "x", &[(320, "f"), (559, "4")]), "y");
+    let last: Vec<_> = y.iter().map(|list| get(list, 893).unwrap()).collect();
+    assert_eq!(last, ["N", "Y"]);
+    assert!(y.iter().all(|list| get(list, 393) == Some("2")));
+    assert_eq!(get(&y[0], 322), get(&y[1], 322), "one response id for all fragments");
+    assert_eq!(
+        entries_after(&y[0], 146, 55),
+        ["55=AAA 561=10 562=10 336=AAA 58=MinPriceIncrement=0.01 MaxTradeVol=10000 LowLimitPrice=9 HighLimitPrice=11 TradingReferencePrice=10 SecurityTradingStatus=17"]
+    );
+}
+
+/// Group instances after the count tag `count`.
+fn entries_after(pairs: &[(u32, String)], count: u32, delimiter: u32) -> Vec<String> {
+    let start = pairs.iter().position(|(t, _)| *t == count).unwrap() + 1;
+    split_entries(&pairs[start..], delimiter)
+        .iter()
+        .map(|entry| entry.iter().map(|(t, v)| format!("{t}={v}")).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn trading_session_status_on_logon_on_change_and_on_request() {
+    let mut feed = feed(|_, _| {});
+    let mut sent = Vec::new();
+    feed.hub
+        .on_logged_on(2, &mut |s, t, b: &[u8]| {
+            sent.push((s, String::from_utf8(t.to_vec()).unwrap(), fields(b)));
+            EmitResult::Sent
+        })
+        .unwrap();
+    let h = only(&sent, "h");
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0], [(336, "AAA".to_string()), (325, "Y".to_string()), (340, "2".to_string())]);
+    // Changes reach logged-on sessions only (session 3 never logged on).
+    feed.event(0, MarketEventKind::TradingState { state: TradingState::Halted });
+    let sent = feed.end();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 2);
+    assert_eq!(get(&sent[0].2, 340), Some("1"));
+    // g for every instrument, for one, for an unknown one.
+    let all = only(&request(&mut feed.hub, 2, "g", &[(335, "q1"), (263, "0")]), "h");
+    let states: Vec<_> = all.iter().map(|h| (get(h, 335).unwrap(), get(h, 336).unwrap(), get(h, 340).unwrap())).collect();
+    assert_eq!(states, [("q1", "AAA", "1"), ("q1", "BBB", "2")]);
+    let one = only(&request(&mut feed.hub, 2, "g", &[(335, "q2"), (336, "BBB"), (263, "1")]), "h");
+    assert_eq!(one.len(), 1);
+    assert_eq!(get(&one[0], 325), None, "solicited");
+    let unknown = only(&request(&mut feed.hub, 2, "g", &[(335, "q3"), (336, "ZZZ"), (263, "0")]), "h");
+    assert_eq!((get(&unknown[0], 340), get(&unknown[0], 567)), (Some("6"), Some("1")));
+    // 263=2 turns the updates off.
+    assert!(request(&mut feed.hub, 2, "g", &[(335, "q4"), (263, "2")]).is_empty());
+    feed.event(0, MarketEventKind::TradingState { state: TradingState::Continuous });
+    assert!(feed.end().is_empty());
+    assert_eq!(feed.hub.trading_state(InstrumentId(0)), Some(TradingState::Continuous));
+}
+
+#[test]
+fn quotes_price_the_requested_quantity_against_the_book() {
+    let mut feed = feed(|_, _| {});
+    feed.add(1, Side::Sell, 1_000, 100);
+    feed.add(2, Side::Sell, 1_001, 200);
+    feed.add(3, Side::Buy, 999, 50);
+    feed.end();
+    let quote = |feed: &mut Feed, fields: &[(u32, &str)]| {
+        let mut body = vec![(131, "q"), (146, "1")];
+        body.extend_from_slice(fields);
+        request(&mut feed.hub, 0, "R", &body)
+    };
+    // Buy 150: 100 at 10.00 and 50 at 10.01 = 1500.50 / 150 = 10.003333…, rounded up.
+    let s = only(&quote(&mut feed, &[(55, "AAA"), (54, "1"), (38, "150")]), "S");
+    let s = &s[0];
+    assert_eq!(get(s, 131), Some("q"));
+    assert_eq!(get(s, 537), Some("0"), "indicative");
+    assert_eq!(get(s, 133), Some("10.003334"));
+    assert_eq!(get(s, 135), Some("150"));
+    assert_eq!(get(s, 132), None);
+    assert_eq!(get(s, 62), Some("20261123-09:20:01.000"));
+    assert_eq!(get(s, 60), Some("20261123-09:20:00.000"));
+    let expected_units: u64 = (100 * 1_000 + 50 * 1_001) * 100 * 100;
+    assert_eq!(expected_units.div_ceil(150), 10_003_334, "independent arithmetic");
+    // Sell 50 fills at the bid; two-sided 100 quotes only the side that fills.
+    let s = only(&quote(&mut feed, &[(55, "AAA"), (54, "2"), (38, "50")]), "S");
+    assert_eq!(get(&s[0], 132), Some("9.99"));
+    let s = only(&quote(&mut feed, &[(55, "AAA"), (38, "100")]), "S");
+    assert_eq!((get(&s[0], 132), get(&s[0], 133)), (None, Some("10")));
+    // Several symbols: one answer each.
+    let sent = quote(&mut feed, &[(55, "AAA"), (54, "1"), (38, "10"), (55, "BBB"), (54, "1"), (38, "10")]);
+    let kinds: Vec<&str> = sent.iter().map(|(_, t, _)| t.as_str()).collect();
+    assert_eq!(kinds, ["S", "AG"]);
+    // Rejects.
+    let reject = |feed: &mut Feed, fields: &[(u32, &str)]| {
+        let ag = only(&quote(feed, fields), "AG");
+        assert_eq!(get(&ag[0], 146), Some("1"));
+        get(&ag[0], 658).unwrap().to_string()
+    };
+    assert_eq!(reject(&mut feed, &[(55, "ZZZ"), (38, "1")]), "1");
+    assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "2"), (38, "60")]), "3");
+    assert_eq!(reject(&mut feed, &[(55, "BBB"), (54, "1"), (38, "1")]), "8");
+    assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "1")]), "99");
+    assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "7"), (38, "1")]), "99");
+    feed.event(0, MarketEventKind::TradingState { state: TradingState::Halted });
+    assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "1"), (38, "1")]), "2");
+    assert_eq!(feed.hub.metrics().quote_rejects, 7);
+}
+
+#[test]
+fn requests_outside_the_hub_are_errors() {
+    let mut feed = feed(|_, _| {});
+    let error = with_message("V", &[(262, "a")], |message| {
+        feed.hub.on_request(99, message, NOW_NS, &mut |_, _, _| EmitResult::Sent)
+    });
+    assert_eq!(error, Err(RequestError::SessionOutOfRange { session: 99, max_sessions: 4 }));
+    let error = with_message("D", &[(11, "a")], |message| {
+        feed.hub.on_request(0, message, NOW_NS, &mut |_, _, _| EmitResult::Sent)
+    });
+    assert_eq!(error, Err(RequestError::UnsupportedMessageType));
+    assert!(MarketDataHub::handles(b"V") && MarketDataHub::handles(b"R"));
+    assert!(!MarketDataHub::handles(b"D"));
+}
+
+#[test]
+fn limits_are_checked_at_construction() {
+    let instruments = config_with(4_000).instruments;
+    let mut limits = limits(1);
+    limits.max_levels_per_side = 100;
+    assert!(matches!(
+        MarketDataHub::new(&instruments, limits.clone(), MarketDataOptions::default()),
+        Err(MarketDataConfigError::BandWiderThanLevels { band_levels: 201, .. })
+    ));
+    limits.max_levels_per_side = 201;
+    limits.max_depth = 0;
+    assert_eq!(
+        MarketDataHub::new(&instruments, limits, MarketDataOptions::default()).unwrap_err(),
+        MarketDataConfigError::ZeroLimit("max_depth")
+    );
+}
