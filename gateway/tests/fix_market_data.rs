@@ -83,7 +83,7 @@ fn fields(body: &[u8]) -> Vec<(u32, String)> {
         .collect()
 }
 
-fn get<'a>(pairs: &'a [(u32, String)], tag: u32) -> Option<&'a str> {
+fn get(pairs: &[(u32, String)], tag: u32) -> Option<&str> {
     pairs
         .iter()
         .find(|(t, _)| *t == tag)
@@ -304,7 +304,10 @@ impl Client {
         let key = (id, symbol);
         let previous_seq = self.streams.get(&key).map_or(0, |s| s.level_rpt_seq);
         let has_levels = !sides[0].is_empty() || !sides[1].is_empty();
-        assert!(!has_levels || rpt_seq >= previous_seq, "RptSeq never goes back");
+        assert!(
+            !has_levels || rpt_seq >= previous_seq,
+            "RptSeq never goes back"
+        );
         let rpt_seq = rpt_seq.max(previous_seq);
         self.streams.insert(
             key,
@@ -391,11 +394,18 @@ impl ClientStream {
         let levels = &mut self.sides[side];
         if self.params.depth > 0 {
             // Positional book: MDEntryPositionNo shifts levels.
-            let position: usize = get(entry, 290).expect("290 at limited depth").parse().unwrap();
+            let position: usize = get(entry, 290)
+                .expect("290 at limited depth")
+                .parse()
+                .unwrap();
             assert!(position >= 1 && position <= self.params.depth);
             match action {
                 "0" => {
-                    assert!(position <= levels.len() + 1, "new at {position} of {}", levels.len());
+                    assert!(
+                        position <= levels.len() + 1,
+                        "new at {position} of {}",
+                        levels.len()
+                    );
                     levels.insert(position - 1, level());
                 }
                 "1" => {
@@ -427,7 +437,10 @@ impl ClientStream {
             }
         }
         for pair in levels.windows(2) {
-            assert!(better(side, pair[0].price, pair[1].price), "levels stay sorted");
+            assert!(
+                better(side, pair[0].price, pair[1].price),
+                "levels stay sorted"
+            );
         }
     }
 }
@@ -488,7 +501,8 @@ impl EventSink for Collect {
 }
 
 fn limits(sessions: usize) -> MarketDataLimits {
-    let mut limits = MarketDataLimits::for_instruments(&config_with(4_000).instruments, sessions, 4_000);
+    let mut limits =
+        MarketDataLimits::for_instruments(&config_with(4_000).instruments, sessions, 4_000);
     limits.max_subscriptions_per_session = 5;
     limits.max_pending_updates_per_session = 40;
     limits.max_depth = 5;
@@ -567,7 +581,11 @@ impl Harness {
                 let instrument = SYMBOLS.iter().position(|s| *s == symbol).unwrap() as u32;
                 for (index, side) in [Side::Buy, Side::Sell].into_iter().enumerate() {
                     let expected = truth(&self.engine, instrument, side);
-                    let shown = &expected[..expected.len().min(if id.ends_with("d1") { 1 } else { expected.len() })];
+                    let shown = &expected[..expected.len().min(if id.ends_with("d1") {
+                        1
+                    } else {
+                        expected.len()
+                    })];
                     assert_eq!(sides[index], shown, "one-off snapshot {id} {symbol}");
                 }
             }
@@ -701,7 +719,9 @@ impl Harness {
             self.last_trade[instrument as usize] = Some((price * TICK, qty.0));
         };
         match event.kind {
-            MarketEventKind::Add { order_ref, price, .. } => {
+            MarketEventKind::Add {
+                order_ref, price, ..
+            } => {
                 self.order_prices.insert(order_ref.0, price.0);
             }
             MarketEventKind::Replace {
@@ -711,7 +731,9 @@ impl Harness {
             } => {
                 self.order_prices.insert(new_order_ref.0, price.0);
             }
-            MarketEventKind::Execute { order_ref, qty, .. } => trade(self.order_prices[&order_ref.0], qty),
+            MarketEventKind::Execute { order_ref, qty, .. } => {
+                trade(self.order_prices[&order_ref.0], qty)
+            }
             MarketEventKind::HiddenTrade { price, qty, .. }
             | MarketEventKind::CrossTrade { price, qty, .. } => trade(price.0, qty),
             _ => {}
@@ -808,18 +830,26 @@ impl Harness {
             if params.full_refresh {
                 assert_eq!(stream.snapshot_trade, self.last_trade[instrument as usize]);
             } else {
-                let expected: Vec<(i64, u64)> = self.batch_trades[stream.trades_from_batch.min(self.batch_trades.len())..]
+                let expected: Vec<(i64, u64)> = self.batch_trades
+                    [stream.trades_from_batch.min(self.batch_trades.len())..]
                     .iter()
                     .flatten()
                     .filter(|trade| trade.0 == instrument)
                     .map(|trade| (trade.1, trade.2))
                     .collect();
-                assert_eq!(stream.trades, expected, "session {session} {id} {symbol} trades");
+                assert_eq!(
+                    stream.trades, expected,
+                    "session {session} {id} {symbol} trades"
+                );
             }
         }
         for (instrument, symbol) in SYMBOLS.iter().enumerate() {
             let state = self.engine.trading_state(InstrumentId(instrument as u32));
-            assert_eq!(client.states.get(*symbol), Some(&status_of(state)), "h for {symbol}");
+            assert_eq!(
+                client.states.get(*symbol),
+                Some(&status_of(state)),
+                "h for {symbol}"
+            );
         }
     }
 
@@ -853,7 +883,7 @@ proptest! {
 
 #[test]
 fn a_long_run_takes_every_path() {
-    let mut harness = Harness::new(0x5eed_0f_f1c5);
+    let mut harness = Harness::new(0x5eed_0ff1_c500);
     for _ in 0..3_000 {
         harness.step();
     }
@@ -864,9 +894,11 @@ fn a_long_run_takes_every_path() {
     assert!(metrics.pending_overflows > 0, "{metrics:?}");
     assert!(metrics.request_rejects > 0, "capacity rejects: {metrics:?}");
     assert!(metrics.incrementals_sent > 1_000, "{metrics:?}");
-    assert!(metrics.status_messages_sent > SESSIONS as u64 * 2, "{metrics:?}");
+    assert!(
+        metrics.status_messages_sent > SESSIONS as u64 * 2,
+        "{metrics:?}"
+    );
     assert!(harness.batch_trades.iter().flatten().count() > 100);
-    eprintln!("{metrics:?}");
 }
 
 // ---------------------------------------------------------------------------
@@ -913,7 +945,12 @@ impl Feed {
     }
 
     fn delete(&mut self, order_ref: u64) {
-        self.event(0, MarketEventKind::Delete { order_ref: OrderRef(order_ref) });
+        self.event(
+            0,
+            MarketEventKind::Delete {
+                order_ref: OrderRef(order_ref),
+            },
+        );
     }
 
     fn execute(&mut self, order_ref: u64, qty: u64) {
@@ -925,7 +962,14 @@ impl Feed {
         self.event(0, kind);
     }
 
-    fn subscribe(&mut self, session: usize, id: &str, depth: usize, full_refresh: bool, types: &[char]) -> Sent {
+    fn subscribe(
+        &mut self,
+        session: usize,
+        id: &str,
+        depth: usize,
+        full_refresh: bool,
+        types: &[char],
+    ) -> Sent {
         let body = Subscription {
             id: id.into(),
             kind: '1',
@@ -959,39 +1003,205 @@ fn entries(pairs: &[(u32, String)], delimiter: u32) -> Vec<String> {
 }
 
 fn only(sent: &Sent, msg_type: &str) -> Vec<Vec<(u32, String)>> {
-    assert!(sent.iter().all(|(_, t, _)| t == msg_type), "expected only {msg_type}: {sent:?}");
+    assert!(
+        sent.iter().all(|(_, t, _)| t == msg_type),
+        "expected only {msg_type}: {sent:?}"
+    );
     sent.iter().map(|(_, _, pairs)| pairs.clone()).collect()
 }
+
+/// A request body, the MDReqRejReason it must get and a piece of its Text.
+type RejectCase<'a> = (Vec<(u32, &'a str)>, Option<&'a str>, &'a str);
 
 #[test]
 fn every_request_reject_reason() {
     let mut feed = feed(|_, _| {});
-    let cases: Vec<(Vec<(u32, &str)>, Option<&str>, &str)> = vec![
-        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "ZZZ")], Some("0"), "unknown symbol ZZZ"),
-        (vec![(262, "a"), (263, "7"), (264, "0"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("4"), "SubscriptionRequestType"),
-        (vec![(262, "a"), (263, "1"), (264, "6"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("5"), "MarketDepth"),
-        (vec![(262, "a"), (263, "1"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("5"), "MarketDepth"),
-        (vec![(262, "a"), (263, "1"), (264, "0"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("6"), "MDUpdateType (265) is required"),
-        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "3"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("6"), "MDUpdateType"),
-        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (266, "N"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], Some("7"), "AggregatedBook"),
-        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (267, "2"), (269, "0"), (269, "B"), (146, "1"), (55, "AAA")], Some("8"), "unsupported MDEntryType (0 bid, 1 offer, 2 trade are supported): B"),
-        (vec![(262, "a"), (263, "1"), (264, "0"), (265, "1"), (146, "1"), (55, "AAA")], Some("8"), "at least one MDEntryType"),
-        (vec![(262, "a"), (263, "0"), (264, "0"), (267, "1"), (269, "0"), (146, "0")], Some("0"), "at least one Symbol"),
-        (vec![(262, "nope"), (263, "2"), (264, "0")], None, "no active subscription"),
-        (vec![(263, "1"), (264, "0"), (265, "1"), (267, "1"), (269, "0"), (146, "1"), (55, "AAA")], None, "MDReqID (262) is required"),
+    let cases: Vec<RejectCase<'_>> = vec![
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "0"),
+                (265, "1"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "ZZZ"),
+            ],
+            Some("0"),
+            "unknown symbol ZZZ",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "7"),
+                (264, "0"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("4"),
+            "SubscriptionRequestType",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "6"),
+                (265, "1"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("5"),
+            "MarketDepth",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (265, "1"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("5"),
+            "MarketDepth",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "0"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("6"),
+            "MDUpdateType (265) is required",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "0"),
+                (265, "3"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("6"),
+            "MDUpdateType",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "0"),
+                (265, "1"),
+                (266, "N"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("7"),
+            "AggregatedBook",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "0"),
+                (265, "1"),
+                (267, "2"),
+                (269, "0"),
+                (269, "B"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("8"),
+            "unsupported MDEntryType (0 bid, 1 offer, 2 trade are supported): B",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "1"),
+                (264, "0"),
+                (265, "1"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            Some("8"),
+            "at least one MDEntryType",
+        ),
+        (
+            vec![
+                (262, "a"),
+                (263, "0"),
+                (264, "0"),
+                (267, "1"),
+                (269, "0"),
+                (146, "0"),
+            ],
+            Some("0"),
+            "at least one Symbol",
+        ),
+        (
+            vec![(262, "nope"), (263, "2"), (264, "0")],
+            None,
+            "no active subscription",
+        ),
+        (
+            vec![
+                (263, "1"),
+                (264, "0"),
+                (265, "1"),
+                (267, "1"),
+                (269, "0"),
+                (146, "1"),
+                (55, "AAA"),
+            ],
+            None,
+            "MDReqID (262) is required",
+        ),
     ];
     for (body, reason, text) in cases {
         let sent = request(&mut feed.hub, 0, "V", &body);
         let replies = only(&sent, "Y");
         assert_eq!(replies.len(), 1);
         let reply = &replies[0];
-        assert_eq!(get(reply, 262), Some(get(&body.iter().map(|(t, v)| (*t, v.to_string())).collect::<Vec<_>>(), 262).unwrap_or("?")));
+        assert_eq!(
+            get(reply, 262),
+            Some(
+                get(
+                    &body
+                        .iter()
+                        .map(|(t, v)| (*t, v.to_string()))
+                        .collect::<Vec<_>>(),
+                    262
+                )
+                .unwrap_or("?")
+            )
+        );
         assert_eq!(get(reply, 281), reason, "{body:?}");
-        assert!(get(reply, 58).unwrap().contains(text), "{:?} lacks {text}", get(reply, 58));
+        assert!(
+            get(reply, 58).unwrap().contains(text),
+            "{:?} lacks {text}",
+            get(reply, 58)
+        );
         assert_eq!(feed.hub.subscription_count(0), 0);
     }
     // Duplicate MDReqID, then too many subscriptions (limit 5 symbols).
-    assert_eq!(only(&feed.subscribe(0, "dup", 0, false, &['0']), "W").len(), 1);
+    assert_eq!(
+        only(&feed.subscribe(0, "dup", 0, false, &['0']), "W").len(),
+        1
+    );
     let replies = only(&feed.subscribe(0, "dup", 0, false, &['1']), "Y");
     assert_eq!(get(&replies[0], 281), Some("1"));
     for id in ["b", "c", "d", "e"] {
@@ -1000,11 +1210,19 @@ fn every_request_reject_reason() {
     assert_eq!(feed.hub.subscription_count(0), 5);
     let replies = only(&feed.subscribe(0, "f", 0, false, &['0']), "Y");
     assert_eq!(get(&replies[0], 281), Some("2"));
-    assert!(get(&replies[0], 58).unwrap().contains("too many subscriptions"));
+    assert!(get(&replies[0], 58)
+        .unwrap()
+        .contains("too many subscriptions"));
     // Another session has its own allowance; unsubscribing frees one.
-    assert_eq!(only(&feed.subscribe(1, "f", 0, false, &['0']), "W").len(), 1);
+    assert_eq!(
+        only(&feed.subscribe(1, "f", 0, false, &['0']), "W").len(),
+        1
+    );
     assert!(request(&mut feed.hub, 0, "V", &[(262, "b"), (263, "2"), (264, "0")]).is_empty());
-    assert_eq!(only(&feed.subscribe(0, "f", 0, false, &['0']), "W").len(), 1);
+    assert_eq!(
+        only(&feed.subscribe(0, "f", 0, false, &['0']), "W").len(),
+        1
+    );
     assert_eq!(feed.hub.metrics().request_rejects, 14);
 }
 
@@ -1037,7 +1255,10 @@ fn snapshot_carries_levels_positions_orders_last_trade_and_rpt_seq() {
     plain.add(2, Side::Buy, 999, 10);
     plain.end();
     let replies = only(&plain.subscribe(0, "t", 1, false, &['0', '1']), "W");
-    assert_eq!(entries(&replies[0], 269), ["269=0 270=10 271=10 346=1 290=1"]);
+    assert_eq!(
+        entries(&replies[0], 269),
+        ["269=0 270=10 271=10 346=1 290=1"]
+    );
 }
 
 #[test]
@@ -1074,7 +1295,10 @@ fn depth_limited_updates_shift_levels_in_and_out_of_the_top() {
     assert!(feed.end().is_empty());
     feed.add(6, Side::Buy, 1_000, 1);
     let x = only(&feed.end(), "X");
-    assert_eq!(entries(&x[0], 279), ["279=1 269=0 55=AAA 270=10 271=11 346=2 290=1 83=7"]);
+    assert_eq!(
+        entries(&x[0], 279),
+        ["279=1 269=0 55=AAA 270=10 271=11 346=2 290=1 83=7"]
+    );
 }
 
 #[test]
@@ -1127,7 +1351,10 @@ fn full_refresh_subscriptions_get_a_snapshot_when_their_view_changes() {
     assert!(feed.end().is_empty(), "below the subscribed depth");
     feed.add(4, Side::Buy, 1_000, 5);
     let w = only(&feed.end(), "W");
-    assert_eq!(entries(&w[0], 269), ["269=0 270=10 271=15 346=2 290=1 83=4"]);
+    assert_eq!(
+        entries(&w[0], 269),
+        ["269=0 270=10 271=15 346=2 290=1 83=4"]
+    );
 }
 
 #[test]
@@ -1199,7 +1426,10 @@ fn a_slow_subscriber_that_overflows_is_resent_a_snapshot() {
     let w = only(&feed.end(), "W");
     assert_eq!(w.len(), 2, "every stream of the session is resent");
     assert_eq!(entries(&w[0], 269).len(), 7);
-    assert_eq!(entries(&w[1], 269), ["269=0 270=10 271=10 346=1 290=1 83=7"]);
+    assert_eq!(
+        entries(&w[1], 269),
+        ["269=0 270=10 271=10 346=1 290=1 83=7"]
+    );
     assert_eq!(feed.hub.metrics().snapshot_recoveries, 1);
     // Afterwards it is an ordinary in-sync session again.
     feed.add(100, Side::Buy, 1_000, 1);
@@ -1213,7 +1443,11 @@ fn a_subscription_during_a_batch_is_snapshotted_at_its_end() {
     assert!(feed.subscribe(0, "mid", 0, false, &['0']).is_empty());
     feed.add(2, Side::Buy, 999, 10);
     let w = only(&feed.end(), "W");
-    assert_eq!(entries(&w[0], 269).len(), 2, "the W reflects the whole batch");
+    assert_eq!(
+        entries(&w[0], 269).len(),
+        2,
+        "the W reflects the whole batch"
+    );
     feed.add(3, Side::Buy, 998, 10);
     assert_eq!(entries(&only(&feed.end(), "X")[0], 279).len(), 1);
 }
@@ -1238,13 +1472,24 @@ fn a_full_trade_table_asks_for_the_end_of_the_batch() {
 #[test]
 fn security_list_describes_every_instrument() {
     let mut feed = feed(|_, _| {});
-    feed.event(1, MarketEventKind::TradingState { state: TradingState::Halted });
+    feed.event(
+        1,
+        MarketEventKind::TradingState {
+            state: TradingState::Halted,
+        },
+    );
     feed.end();
-    let y = only(&request(&mut feed.hub, 0, "x", &[(320, "sl"), (559, "4")]), "y");
+    let y = only(
+        &request(&mut feed.hub, 0, "x", &[(320, "sl"), (559, "4")]),
+        "y",
+    );
     assert_eq!(y.len(), 1);
     let list = &y[0];
     assert_eq!(get(list, 320), Some("sl"));
-    assert_eq!(get(list, 322), Some(format!("{}.1", NOW_NS / 1_000_000).as_str()));
+    assert_eq!(
+        get(list, 322),
+        Some(format!("{}.1", NOW_NS / 1_000_000).as_str())
+    );
     assert_eq!(get(list, 560), Some("0"));
     assert_eq!(get(list, 393), Some("2"));
     assert_eq!(get(list, 893), Some("Y"));
@@ -1255,11 +1500,30 @@ fn security_list_describes_every_instrument() {
             "55=BBB 561=10 562=10 336=BBB 969=0.01 1140=10000 1148=9 1149=11 1150=10 326=2",
         ]
     );
-    let one = only(&request(&mut feed.hub, 0, "x", &[(320, "one"), (559, "0"), (55, "BBB")]), "y");
+    let one = only(
+        &request(
+            &mut feed.hub,
+            0,
+            "x",
+            &[(320, "one"), (559, "0"), (55, "BBB")],
+        ),
+        "y",
+    );
     assert_eq!(entries_after(&one[0], 146, 55).len(), 1);
-    let unknown = only(&request(&mut feed.hub, 0, "x", &[(320, "u"), (559, "0"), (55, "ZZZ")]), "y");
+    let unknown = only(
+        &request(
+            &mut feed.hub,
+            0,
+            "x",
+            &[(320, "u"), (559, "0"), (55, "ZZZ")],
+        ),
+        "y",
+    );
     assert_eq!(get(&unknown[0], 560), Some("2"));
-    let unsupported = only(&request(&mut feed.hub, 0, "x", &[(320, "t"), (559, "1")]), "y");
+    let unsupported = only(
+        &request(&mut feed.hub, 0, "x", &[(320, "t"), (559, "1")]),
+        "y",
+    );
     assert_eq!(get(&unsupported[0], 560), Some("1"));
     assert_eq!(get(&unsupported[0], 146), None);
     // Fragments, and the stock-dictionary form.
@@ -1267,11 +1531,18 @@ fn security_list_describes_every_instrument() {
         limits.max_entries_per_message = 1;
         options.extension_fields = false;
     });
-    let y = only(&request(&mut plain.hub, 0, "x", &[(320, "f"), (559, "4")]), "y");
+    let y = only(
+        &request(&mut plain.hub, 0, "x", &[(320, "f"), (559, "4")]),
+        "y",
+    );
     let last: Vec<_> = y.iter().map(|list| get(list, 893).unwrap()).collect();
     assert_eq!(last, ["N", "Y"]);
     assert!(y.iter().all(|list| get(list, 393) == Some("2")));
-    assert_eq!(get(&y[0], 322), get(&y[1], 322), "one response id for all fragments");
+    assert_eq!(
+        get(&y[0], 322),
+        get(&y[1], 322),
+        "one response id for all fragments"
+    );
     assert_eq!(
         entries_after(&y[0], 146, 55),
         ["55=AAA 561=10 562=10 336=AAA 58=MinPriceIncrement=0.01 MaxTradeVol=10000 LowLimitPrice=9 HighLimitPrice=11 TradingReferencePrice=10 SecurityTradingStatus=17"]
@@ -1283,7 +1554,13 @@ fn entries_after(pairs: &[(u32, String)], count: u32, delimiter: u32) -> Vec<Str
     let start = pairs.iter().position(|(t, _)| *t == count).unwrap() + 1;
     split_entries(&pairs[start..], delimiter)
         .iter()
-        .map(|entry| entry.iter().map(|(t, v)| format!("{t}={v}")).collect::<Vec<_>>().join(" "))
+        .map(|entry| {
+            entry
+                .iter()
+                .map(|(t, v)| format!("{t}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect()
 }
 
@@ -1299,27 +1576,78 @@ fn trading_session_status_on_logon_on_change_and_on_request() {
         .unwrap();
     let h = only(&sent, "h");
     assert_eq!(h.len(), 2);
-    assert_eq!(h[0], [(336, "AAA".to_string()), (325, "Y".to_string()), (340, "2".to_string())]);
+    assert_eq!(
+        h[0],
+        [
+            (336, "AAA".to_string()),
+            (325, "Y".to_string()),
+            (340, "2".to_string())
+        ]
+    );
     // Changes reach logged-on sessions only (session 3 never logged on).
-    feed.event(0, MarketEventKind::TradingState { state: TradingState::Halted });
+    feed.event(
+        0,
+        MarketEventKind::TradingState {
+            state: TradingState::Halted,
+        },
+    );
     let sent = feed.end();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, 2);
     assert_eq!(get(&sent[0].2, 340), Some("1"));
     // g for every instrument, for one, for an unknown one.
-    let all = only(&request(&mut feed.hub, 2, "g", &[(335, "q1"), (263, "0")]), "h");
-    let states: Vec<_> = all.iter().map(|h| (get(h, 335).unwrap(), get(h, 336).unwrap(), get(h, 340).unwrap())).collect();
+    let all = only(
+        &request(&mut feed.hub, 2, "g", &[(335, "q1"), (263, "0")]),
+        "h",
+    );
+    let states: Vec<_> = all
+        .iter()
+        .map(|h| {
+            (
+                get(h, 335).unwrap(),
+                get(h, 336).unwrap(),
+                get(h, 340).unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(states, [("q1", "AAA", "1"), ("q1", "BBB", "2")]);
-    let one = only(&request(&mut feed.hub, 2, "g", &[(335, "q2"), (336, "BBB"), (263, "1")]), "h");
+    let one = only(
+        &request(
+            &mut feed.hub,
+            2,
+            "g",
+            &[(335, "q2"), (336, "BBB"), (263, "1")],
+        ),
+        "h",
+    );
     assert_eq!(one.len(), 1);
     assert_eq!(get(&one[0], 325), None, "solicited");
-    let unknown = only(&request(&mut feed.hub, 2, "g", &[(335, "q3"), (336, "ZZZ"), (263, "0")]), "h");
-    assert_eq!((get(&unknown[0], 340), get(&unknown[0], 567)), (Some("6"), Some("1")));
+    let unknown = only(
+        &request(
+            &mut feed.hub,
+            2,
+            "g",
+            &[(335, "q3"), (336, "ZZZ"), (263, "0")],
+        ),
+        "h",
+    );
+    assert_eq!(
+        (get(&unknown[0], 340), get(&unknown[0], 567)),
+        (Some("6"), Some("1"))
+    );
     // 263=2 turns the updates off.
     assert!(request(&mut feed.hub, 2, "g", &[(335, "q4"), (263, "2")]).is_empty());
-    feed.event(0, MarketEventKind::TradingState { state: TradingState::Continuous });
+    feed.event(
+        0,
+        MarketEventKind::TradingState {
+            state: TradingState::Continuous,
+        },
+    );
     assert!(feed.end().is_empty());
-    assert_eq!(feed.hub.trading_state(InstrumentId(0)), Some(TradingState::Continuous));
+    assert_eq!(
+        feed.hub.trading_state(InstrumentId(0)),
+        Some(TradingState::Continuous)
+    );
 }
 
 #[test]
@@ -1335,7 +1663,10 @@ fn quotes_price_the_requested_quantity_against_the_book() {
         request(&mut feed.hub, 0, "R", &body)
     };
     // Buy 150: 100 at 10.00 and 50 at 10.01 = 1500.50 / 150 = 10.003333…, rounded up.
-    let s = only(&quote(&mut feed, &[(55, "AAA"), (54, "1"), (38, "150")]), "S");
+    let s = only(
+        &quote(&mut feed, &[(55, "AAA"), (54, "1"), (38, "150")]),
+        "S",
+    );
     let s = &s[0];
     assert_eq!(get(s, 131), Some("q"));
     assert_eq!(get(s, 537), Some("0"), "indicative");
@@ -1345,14 +1676,31 @@ fn quotes_price_the_requested_quantity_against_the_book() {
     assert_eq!(get(s, 62), Some("20261123-09:20:01.000"));
     assert_eq!(get(s, 60), Some("20261123-09:20:00.000"));
     let expected_units: u64 = (100 * 1_000 + 50 * 1_001) * 100 * 100;
-    assert_eq!(expected_units.div_ceil(150), 10_003_334, "independent arithmetic");
+    assert_eq!(
+        expected_units.div_ceil(150),
+        10_003_334,
+        "independent arithmetic"
+    );
     // Sell 50 fills at the bid; two-sided 100 quotes only the side that fills.
-    let s = only(&quote(&mut feed, &[(55, "AAA"), (54, "2"), (38, "50")]), "S");
+    let s = only(
+        &quote(&mut feed, &[(55, "AAA"), (54, "2"), (38, "50")]),
+        "S",
+    );
     assert_eq!(get(&s[0], 132), Some("9.99"));
     let s = only(&quote(&mut feed, &[(55, "AAA"), (38, "100")]), "S");
     assert_eq!((get(&s[0], 132), get(&s[0], 133)), (None, Some("10")));
     // Several symbols: one answer each.
-    let sent = quote(&mut feed, &[(55, "AAA"), (54, "1"), (38, "10"), (55, "BBB"), (54, "1"), (38, "10")]);
+    let sent = quote(
+        &mut feed,
+        &[
+            (55, "AAA"),
+            (54, "1"),
+            (38, "10"),
+            (55, "BBB"),
+            (54, "1"),
+            (38, "10"),
+        ],
+    );
     let kinds: Vec<&str> = sent.iter().map(|(_, t, _)| t.as_str()).collect();
     assert_eq!(kinds, ["S", "AG"]);
     // Rejects.
@@ -1362,11 +1710,22 @@ fn quotes_price_the_requested_quantity_against_the_book() {
         get(&ag[0], 658).unwrap().to_string()
     };
     assert_eq!(reject(&mut feed, &[(55, "ZZZ"), (38, "1")]), "1");
-    assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "2"), (38, "60")]), "3");
+    assert_eq!(
+        reject(&mut feed, &[(55, "AAA"), (54, "2"), (38, "60")]),
+        "3"
+    );
     assert_eq!(reject(&mut feed, &[(55, "BBB"), (54, "1"), (38, "1")]), "8");
     assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "1")]), "99");
-    assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "7"), (38, "1")]), "99");
-    feed.event(0, MarketEventKind::TradingState { state: TradingState::Halted });
+    assert_eq!(
+        reject(&mut feed, &[(55, "AAA"), (54, "7"), (38, "1")]),
+        "99"
+    );
+    feed.event(
+        0,
+        MarketEventKind::TradingState {
+            state: TradingState::Halted,
+        },
+    );
     assert_eq!(reject(&mut feed, &[(55, "AAA"), (54, "1"), (38, "1")]), "2");
     assert_eq!(feed.hub.metrics().quote_rejects, 7);
 }
@@ -1375,11 +1734,19 @@ fn quotes_price_the_requested_quantity_against_the_book() {
 fn requests_outside_the_hub_are_errors() {
     let mut feed = feed(|_, _| {});
     let error = with_message("V", &[(262, "a")], |message| {
-        feed.hub.on_request(99, message, NOW_NS, &mut |_, _, _| EmitResult::Sent)
+        feed.hub
+            .on_request(99, message, NOW_NS, &mut |_, _, _| EmitResult::Sent)
     });
-    assert_eq!(error, Err(RequestError::SessionOutOfRange { session: 99, max_sessions: 4 }));
+    assert_eq!(
+        error,
+        Err(RequestError::SessionOutOfRange {
+            session: 99,
+            max_sessions: 4
+        })
+    );
     let error = with_message("D", &[(11, "a")], |message| {
-        feed.hub.on_request(0, message, NOW_NS, &mut |_, _, _| EmitResult::Sent)
+        feed.hub
+            .on_request(0, message, NOW_NS, &mut |_, _, _| EmitResult::Sent)
     });
     assert_eq!(error, Err(RequestError::UnsupportedMessageType));
     assert!(MarketDataHub::handles(b"V") && MarketDataHub::handles(b"R"));
@@ -1393,12 +1760,147 @@ fn limits_are_checked_at_construction() {
     limits.max_levels_per_side = 100;
     assert!(matches!(
         MarketDataHub::new(&instruments, limits.clone(), MarketDataOptions::default()),
-        Err(MarketDataConfigError::BandWiderThanLevels { band_levels: 201, .. })
+        Err(MarketDataConfigError::BandWiderThanLevels {
+            band_levels: 201,
+            ..
+        })
     ));
     limits.max_levels_per_side = 201;
     limits.max_depth = 0;
     assert_eq!(
         MarketDataHub::new(&instruments, limits, MarketDataOptions::default()).unwrap_err(),
         MarketDataConfigError::ZeroLimit("max_depth")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Allocation.
+
+#[test]
+fn no_allocation_per_event_or_at_the_end_of_a_batch() {
+    const WARM_UP: usize = 500;
+    const MEASURED: usize = 3_000;
+    let config = config_with(4_000);
+    let mut engine = Engine::new(config.clone()).unwrap();
+    let mut limits = limits(SESSIONS);
+    limits.max_subscriptions_per_session = 8;
+    let mut hub =
+        MarketDataHub::new(&config.instruments, limits, MarketDataOptions::default()).unwrap();
+    let plans: [(&str, usize, bool, &[char]); SESSIONS] = [
+        ("full", 0, false, &['0', '1', '2']),
+        ("top", 1, false, &['0', '1']),
+        ("three", 3, false, &['0', '1', '2']),
+        ("refresh", 0, true, &['0', '1', '2']),
+        ("refresh2", 2, true, &['1', '2']),
+        ("slow", 0, false, &['0', '1', '2']),
+    ];
+    for (session, (id, depth, full_refresh, types)) in plans.into_iter().enumerate() {
+        hub.on_logged_on(session, &mut |_, _, _| EmitResult::Sent)
+            .unwrap();
+        let body = Subscription {
+            id: id.into(),
+            kind: '1',
+            depth,
+            full_refresh,
+            types: types.to_vec(),
+            symbols: vec!["AAA", "BBB"],
+        }
+        .body();
+        assert_eq!(
+            only(&request(&mut hub, session, "V", &as_refs(&body)), "W").len(),
+            2
+        );
+    }
+    let slow_two = Subscription {
+        id: "slow2".into(),
+        kind: '1',
+        depth: 2,
+        full_refresh: false,
+        types: vec!['0', '1', '2'],
+        symbols: vec!["AAA", "BBB"],
+    };
+    request(&mut hub, 5, "V", &as_refs(&slow_two.body()));
+    let mut rng = Rng(0xa110_c8ed);
+    let mut ts = 1;
+    let batches: Vec<Vec<MarketEvent>> = (0..WARM_UP + MEASURED)
+        .map(|_| {
+            let mut sink = Collect::default();
+            for _ in 0..1 + rng.below(30) {
+                engine.apply(&random_command(&mut rng, ts), &mut sink);
+                ts += 1;
+            }
+            sink.0
+        })
+        .collect();
+    let (mut messages, mut bytes, mut emitted) = (0u64, 0usize, 0u64);
+    let mut run = |hub: &mut MarketDataHub, number: usize, events: &[MarketEvent]| {
+        // Session 5 backs up for a while now and then: conflation and
+        // snapshot recovery run in the measured part too.
+        match number % 23 {
+            0 => hub.set_backlogged(5, true),
+            7 => hub.set_backlogged(5, false),
+            _ => {}
+        }
+        for event in events {
+            assert_eq!(hub.on_event(event), BatchStatus::Open);
+        }
+        hub.end_of_batch(&mut |session, _, body: &[u8]| {
+            messages += 1;
+            bytes += body.len();
+            emitted += 1;
+            if session == 4 && emitted.is_multiple_of(11) {
+                EmitResult::Backlogged
+            } else {
+                EmitResult::Sent
+            }
+        });
+        if number.is_multiple_of(5) {
+            hub.set_backlogged(4, false);
+        }
+    };
+    for (number, events) in batches[..WARM_UP].iter().enumerate() {
+        run(&mut hub, number, events);
+    }
+    let before_metrics = hub.metrics().clone();
+    WATCHING.with(|watching| watching.set(true));
+    let probe = ALLOCATIONS.load(Ordering::Relaxed);
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(16)));
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::Relaxed) - probe,
+        1,
+        "the counter sees allocations"
+    );
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for (number, events) in batches[WARM_UP..].iter().enumerate() {
+        run(&mut hub, WARM_UP + number, events);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    WATCHING.with(|watching| watching.set(false));
+    let metrics = hub.metrics();
+    assert_eq!(metrics.inconsistent_events, 0);
+    assert!(
+        metrics.events - before_metrics.events > 10_000,
+        "{metrics:?}"
+    );
+    assert!(
+        metrics.incrementals_sent - before_metrics.incrementals_sent > 5_000,
+        "{metrics:?}"
+    );
+    assert!(
+        metrics.snapshots_sent > before_metrics.snapshots_sent,
+        "{metrics:?}"
+    );
+    assert!(
+        metrics.conflated_recoveries > before_metrics.conflated_recoveries,
+        "{metrics:?}"
+    );
+    assert!(
+        metrics.snapshot_recoveries > before_metrics.snapshot_recoveries,
+        "{metrics:?}"
+    );
+    assert!(messages > 0 && bytes > 0);
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations over {MEASURED} batches"
     );
 }

@@ -588,8 +588,7 @@ impl RequestContext<'_> {
         let info = &self.instruments[instrument as usize];
         let body = self.scratch.snapshot(
             parsed.id,
-            info.symbol.as_bytes(),
-            info.tick_size,
+            info,
             &self.market.books[instrument as usize],
             (parsed.types, parsed.depth),
             self.options.extension_fields,

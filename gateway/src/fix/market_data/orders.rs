@@ -141,7 +141,7 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let key = 1 + state % 200;
-            if state % 3 == 0 {
+            if state.is_multiple_of(3) {
                 assert_eq!(table.remove(key), model.remove(&key));
             } else if model.len() < 64 || model.contains_key(&key) {
                 let inserted = table.insert(key, order(state % 1000));

@@ -328,8 +328,7 @@ impl Publisher<'_, '_, '_, '_> {
         let mirrors = (request.depth > 0).then_some(&mut stream.mirror);
         let body = self.scratch.snapshot(
             request.id(),
-            info.symbol.as_bytes(),
-            info.tick_size,
+            info,
             &self.market.books[stream.instrument as usize],
             (request.types, request.depth),
             self.options.extension_fields,

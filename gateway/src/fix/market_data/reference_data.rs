@@ -218,9 +218,9 @@ pub(crate) fn security_list(
                 if end == range.end { b'Y' } else { b'N' },
             )
             .u64(tags::NO_RELATED_SYM, (end - start) as u64);
-        for index in start..end {
-            let state = market.books[index].state;
-            security_entry(&mut scratch.body, &instruments[index], state, options);
+        for (offset, instrument) in instruments[start..end].iter().enumerate() {
+            let state = market.books[start + offset].state;
+            security_entry(&mut scratch.body, instrument, state, options);
         }
         outbox.metrics.security_lists_sent += 1;
         outbox.send(session, msg_type::SECURITY_LIST, &scratch.body);

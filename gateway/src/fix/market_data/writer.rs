@@ -4,12 +4,12 @@
 //! the acceptor. All buffers are sized at construction.
 
 use rtes_engine::config::PRICE_SCALE_DECIMALS;
-use rtes_engine::{Qty, SequenceNumber, Side};
+use rtes_engine::{InstrumentConfig, Qty, SequenceNumber, Side};
 
 use super::book::{InstrumentBook, PriceLevel};
 use super::limits::MD_REQ_ID_MAX;
 use super::request::EntryTypes;
-use super::{EmitResult, MarketDataMetrics};
+use super::{Emit, EmitResult, MarketDataMetrics};
 use crate::fix::codec::{tags, FieldWriter, SOH};
 
 /// MsgTypes the hub sends.
@@ -127,14 +127,14 @@ impl Scratch {
     pub fn snapshot(
         &mut self,
         id: &[u8],
-        symbol: &[u8],
-        tick: i64,
+        instrument: &InstrumentConfig,
         book: &InstrumentBook,
         request: (EntryTypes, usize),
         rpt_seq: bool,
         mut mirrors: Option<&mut [Vec<PriceLevel>; 2]>,
     ) -> &[u8] {
         let (types, depth) = request;
+        let (symbol, tick) = (instrument.symbol.as_bytes(), instrument.tick_size);
         self.entries.clear();
         self.count = 0;
         for (side, wanted) in [(Side::Buy, types.bids), (Side::Sell, types.offers)] {
@@ -242,7 +242,7 @@ impl Scratch {
 
 /// The acceptor's callback and what it answered.
 pub(crate) struct Outbox<'e, 'f> {
-    emit: &'e mut (dyn FnMut(usize, &'static [u8], &[u8]) -> EmitResult + 'f),
+    emit: &'e mut Emit<'f>,
     /// Counters the senders update.
     pub(crate) metrics: &'e mut MarketDataMetrics,
     /// The acceptor answered [`EmitResult::Backlogged`] since this was cleared.
@@ -251,7 +251,7 @@ pub(crate) struct Outbox<'e, 'f> {
 
 impl<'e, 'f> Outbox<'e, 'f> {
     pub(crate) fn new(
-        emit: &'e mut (dyn FnMut(usize, &'static [u8], &[u8]) -> EmitResult + 'f),
+        emit: &'e mut Emit<'f>,
         metrics: &'e mut MarketDataMetrics,
     ) -> Outbox<'e, 'f> {
         Outbox {
