@@ -49,6 +49,7 @@
 
 mod book;
 mod limits;
+mod market_data_request;
 mod orders;
 mod pending;
 mod publish;
@@ -67,10 +68,9 @@ pub use writer::msg_type;
 use rtes_engine::{InstrumentConfig, InstrumentId, MarketEvent, Side, TradingState};
 
 use self::book::{side_index, Inconsistency, Market};
-use self::request::{Refusal, RequestKind};
 use self::subscriptions::SessionState;
-use self::writer::{text_field, Outbox, Scratch};
-use crate::fix::codec::{tags, Message};
+use self::writer::{Outbox, Scratch};
+use crate::fix::codec::Message;
 
 /// What the acceptor did with one body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,8 +314,8 @@ impl MarketDataHub {
         self.sessions[session].logged_on = true;
         let mut outbox = Outbox::new(emit, &mut self.metrics);
         match message.msg_type() {
-            b"V" => Self::market_data_request(
-                &mut RequestContext {
+            b"V" => market_data_request::handle(
+                &mut market_data_request::RequestContext {
                     market: &self.market,
                     instruments: &self.instruments,
                     by_symbol: &self.by_symbol,
@@ -452,155 +452,10 @@ impl MarketDataHub {
             })
         }
     }
-
-    fn market_data_request(
-        context: &mut RequestContext<'_>,
-        state: &mut SessionState,
-        session: usize,
-        message: &Message<'_>,
-        outbox: &mut Outbox<'_, '_>,
-    ) {
-        let parsed = match request::parse(message, context.limits.max_depth)
-            .and_then(|parsed| context.check_state(state, message, parsed))
-        {
-            Ok(parsed) => parsed,
-            Err(refusal) => {
-                return reject(context.scratch, outbox, session, message, &refusal);
-            }
-        };
-        match parsed.kind {
-            RequestKind::Unsubscribe => {}
-            RequestKind::Snapshot => {
-                for position in 0..context.named.len() {
-                    let instrument = context.named[position];
-                    context.send_snapshot(outbox, session, &parsed, instrument);
-                }
-            }
-            RequestKind::Subscribe => {
-                let deferred = context.batch_open;
-                let slot = state.add_request(&parsed, context.named, deferred);
-                *context.wake |= deferred;
-                if !deferred {
-                    publish::send_new_snapshots(context.publisher(outbox), session, state, slot);
-                }
-            }
-        }
-    }
-}
-
-/// What handling a MarketDataRequest borrows from the hub.
-struct RequestContext<'a> {
-    market: &'a Market,
-    instruments: &'a [InstrumentConfig],
-    by_symbol: &'a [u32],
-    options: &'a MarketDataOptions,
-    limits: &'a MarketDataLimits,
-    scratch: &'a mut Scratch,
-    named: &'a mut Vec<u32>,
-    named_bits: &'a mut Vec<u64>,
-    batch_open: bool,
-    wake: &'a mut bool,
-}
-
-impl RequestContext<'_> {
-    /// The checks that need the session: unsubscribe target, symbols,
-    /// duplicate MDReqID, subscription capacity (in that order).
-    fn check_state<'m>(
-        &mut self,
-        state: &mut SessionState,
-        message: &Message<'m>,
-        parsed: request::ParsedRequest<'m>,
-    ) -> Result<request::ParsedRequest<'m>, Refusal<'m>> {
-        if parsed.kind == RequestKind::Unsubscribe {
-            let slot = state.find_request(parsed.id).ok_or(Refusal::new(
-                None,
-                "no active subscription has this MDReqID (262)",
-            ))?;
-            state.remove_request(slot);
-            return Ok(parsed);
-        }
-        self.name_instruments(message)?;
-        if state.find_request(parsed.id).is_some() {
-            return Err(Refusal::new(
-                Some(reject_reason::DUPLICATE_MD_REQ_ID),
-                "MDReqID (262) is already used by an active subscription",
-            ));
-        }
-        let capacity = self.limits.max_subscriptions_per_session;
-        if parsed.kind == RequestKind::Subscribe
-            && state.active_streams() + self.named.len() > capacity
-        {
-            return Err(Refusal::new(
-                Some(reject_reason::INSUFFICIENT_BANDWIDTH),
-                "too many subscriptions: the session's symbol subscriptions would exceed max_subscriptions_per_session",
-            ));
-        }
-        Ok(parsed)
-    }
-
-    /// Fills `named` with the request's instruments, each once, in request order.
-    fn name_instruments<'m>(&mut self, message: &Message<'m>) -> Result<(), Refusal<'m>> {
-        self.named.clear();
-        self.named_bits.fill(0);
-        let find = lookup(self.instruments, self.by_symbol);
-        for field in message.fields().iter().filter(|f| f.tag == tags::SYMBOL) {
-            let symbol = message.value(field);
-            let instrument = find(symbol).ok_or(Refusal {
-                reason: Some(reject_reason::UNKNOWN_SYMBOL),
-                text: "unknown symbol ",
-                detail: symbol,
-            })?;
-            let (word, bit) = (instrument as usize / 64, 1u64 << (instrument % 64));
-            if self.named_bits[word] & bit == 0 {
-                self.named_bits[word] |= bit;
-                self.named.push(instrument);
-            }
-        }
-        if self.named.is_empty() {
-            return Err(Refusal::new(
-                Some(reject_reason::UNKNOWN_SYMBOL),
-                "NoRelatedSym (146) must list at least one Symbol (55)",
-            ));
-        }
-        Ok(())
-    }
-
-    fn publisher<'s, 'o, 'e, 'f>(
-        &'s mut self,
-        outbox: &'o mut Outbox<'e, 'f>,
-    ) -> publish::Publisher<'s, 'o, 'e, 'f> {
-        publish::Publisher {
-            market: self.market,
-            instruments: self.instruments,
-            options: self.options,
-            scratch: self.scratch,
-            outbox,
-        }
-    }
-
-    fn send_snapshot(
-        &mut self,
-        outbox: &mut Outbox<'_, '_>,
-        session: usize,
-        parsed: &request::ParsedRequest<'_>,
-        instrument: u32,
-    ) {
-        let info = &self.instruments[instrument as usize];
-        let body = self.scratch.snapshot(
-            parsed.id,
-            info,
-            &self.market.books[instrument as usize],
-            (parsed.types, parsed.depth),
-            self.options.extension_fields,
-            None,
-        );
-        outbox.metrics.snapshots_sent += 1;
-        outbox.send(session, msg_type::SNAPSHOT, body);
-    }
 }
 
 /// Symbol → instrument index, by binary search over `by_symbol`.
-fn lookup<'a>(
+pub(crate) fn lookup<'a>(
     instruments: &'a [InstrumentConfig],
     by_symbol: &'a [u32],
 ) -> impl Fn(&[u8]) -> Option<u32> + 'a {
@@ -610,27 +465,4 @@ fn lookup<'a>(
             .ok()
             .map(|position| by_symbol[position])
     }
-}
-
-/// MarketDataRequestReject (Y).
-fn reject(
-    scratch: &mut Scratch,
-    outbox: &mut Outbox<'_, '_>,
-    session: usize,
-    message: &Message<'_>,
-    refusal: &Refusal<'_>,
-) {
-    let mut fields = scratch.start_body();
-    fields.bytes(tags::MD_REQ_ID, request::echo_id(message));
-    if let Some(reason) = refusal.reason {
-        fields.char(tags::MD_REQ_REJ_REASON, reason);
-    }
-    text_field(
-        &mut scratch.body,
-        tags::TEXT,
-        refusal.text.as_bytes(),
-        refusal.detail,
-    );
-    outbox.metrics.request_rejects += 1;
-    outbox.send(session, msg_type::REQUEST_REJECT, &scratch.body);
 }
