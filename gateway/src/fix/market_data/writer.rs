@@ -43,8 +43,12 @@ pub(crate) const TRADE: u8 = b'2';
 /// Bytes of one entry without its symbol: every tag, `=`, SOH and the
 /// longest values (decimal i64 price, u64 size and sequence, u32 counts).
 const ENTRY_BYTES_WITHOUT_SYMBOL: usize = 192;
-/// Bytes of a body's fields before the entries (MDReqID, Symbol, count).
-const HEADER_BYTES_MAX: usize = 128;
+/// Bytes of a body's fields before the entries (MDReqID, Symbol, count;
+/// SecurityList's ids, result and counts).
+const HEADER_BYTES_MAX: usize = 192;
+/// Bytes of one SecurityList entry without its two copies of the symbol
+/// (ten fields, or the Text that replaces six of them).
+const SECURITY_ENTRY_BYTES_WITHOUT_SYMBOLS: usize = 320;
 
 /// MDEntryType of a book side.
 pub(crate) fn entry_type(side: Side) -> u8 {
@@ -105,9 +109,11 @@ impl Scratch {
     pub fn new(snapshot_entries_max: usize, max_entries: usize, symbol_max: usize) -> Scratch {
         let entry_bytes = ENTRY_BYTES_WITHOUT_SYMBOL + symbol_max;
         let entries = snapshot_entries_max.max(max_entries) * entry_bytes;
+        // SecurityList entries are written straight into the body.
+        let security_list = max_entries * (SECURITY_ENTRY_BYTES_WITHOUT_SYMBOLS + 2 * symbol_max);
         Scratch {
             entries: Vec::with_capacity(entries),
-            body: Vec::with_capacity(entries + HEADER_BYTES_MAX + symbol_max),
+            body: Vec::with_capacity(entries.max(security_list) + HEADER_BYTES_MAX + symbol_max),
             count: 0,
             max_entries,
             id: [0; MD_REQ_ID_MAX],
