@@ -62,49 +62,50 @@ impl Publisher<'_, '_, '_, '_> {
         }
         for slot in 0..session.streams.len() {
             let stream = &session.streams[slot];
-            if !stream.active || stream.awaiting_snapshot {
-                continue;
+            if stream.active
+                && !stream.awaiting_snapshot
+                && market.books[stream.instrument as usize].touched
+            {
+                self.collect_stream(session, slot);
             }
-            let book = &market.books[stream.instrument as usize];
-            if !book.touched {
-                continue;
-            }
-            let request = &session.requests[stream.request];
-            let types = request.types;
-            let levels_changed = (types.bids && book.side_changed(Side::Buy))
-                || (types.offers && book.side_changed(Side::Sell));
-            let traded = types.trades && market.trades_of(stream.instrument).next().is_some();
-            if !levels_changed && !traded {
-                continue;
-            }
-            session.flush_due = true;
-            let by_level = !request.full_refresh && request.depth == 0;
-            let full_refresh = request.full_refresh;
-            let (generation, instrument) = (stream.generation, stream.instrument);
-            if by_level {
-                for dirty in book.dirty.iter().filter(|dirty| wants(types, dirty.side)) {
-                    let seen = (dirty.before_qty, dirty.before_orders);
-                    let noted = session.pending.note_level(
-                        slot as u32,
-                        generation,
-                        dirty.side,
-                        dirty.price,
-                        seen,
-                    );
-                    if !noted {
-                        self.overflow(session);
-                    }
+        }
+    }
+
+    /// One stream's share of the batch: level changes (owed entries for
+    /// full-depth incremental streams, a flag for the others, which compare
+    /// views when sending) and trades (owed entries, or a flag for full refresh).
+    fn collect_stream(&mut self, session: &mut SessionState, slot: usize) {
+        let market = self.market;
+        let stream = &session.streams[slot];
+        let (generation, instrument) = (stream.generation, stream.instrument);
+        let book = &market.books[instrument as usize];
+        let request = &session.requests[stream.request];
+        let (types, full_refresh) = (request.types, request.full_refresh);
+        let by_level = !full_refresh && request.depth == 0;
+        let levels_changed = (types.bids && book.side_changed(Side::Buy))
+            || (types.offers && book.side_changed(Side::Sell));
+        let traded = types.trades && market.trades_of(instrument).next().is_some();
+        if !levels_changed && !traded {
+            return;
+        }
+        session.flush_due = true;
+        if by_level {
+            for dirty in book.dirty.iter().filter(|dirty| wants(types, dirty.side)) {
+                let seen = (dirty.before_qty, dirty.before_orders);
+                let stream = slot as u32;
+                if !session
+                    .pending
+                    .note_level(stream, generation, dirty.side, dirty.price, seen)
+                {
+                    self.overflow(session);
                 }
-            } else {
-                session.streams[slot].levels_changed |= levels_changed;
             }
-            if !traded {
-                continue;
-            }
-            if full_refresh {
-                session.streams[slot].traded = true;
-                continue;
-            }
+        } else {
+            session.streams[slot].levels_changed |= levels_changed;
+        }
+        if traded && full_refresh {
+            session.streams[slot].traded = true;
+        } else if traded {
             for trade in market.trades_of(instrument) {
                 let kind = PendingKind::Trade {
                     price: trade.price,
