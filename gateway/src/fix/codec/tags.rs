@@ -125,3 +125,18 @@ pub const BID_SIZE: u32 = 134;
 pub const OFFER_SIZE: u32 = 135;
 pub const VALID_UNTIL_TIME: u32 = 62;
 pub const QUOTE_REQUEST_REJECT_REASON: u32 = 658;
+
+// Market data extras: request options, entry sequencing, security list
+// fragments and trading rules, trading session status, indicative quotes.
+// 969 and 1140-1150 are FIX 5.0 fields RTES sends as FIX 4.4 extensions
+// (see docs/fix-market-data.md).
+pub const RPT_SEQ: u32 = 83;
+pub const AGGREGATED_BOOK: u32 = 266;
+pub const UNSOLICITED_INDICATOR: u32 = 325;
+pub const TRAD_SES_STATUS_REJ_REASON: u32 = 567;
+pub const QUOTE_TYPE: u32 = 537;
+pub const LAST_FRAGMENT: u32 = 893;
+pub const MAX_TRADE_VOL: u32 = 1140;
+pub const LOW_LIMIT_PRICE: u32 = 1148;
+pub const HIGH_LIMIT_PRICE: u32 = 1149;
+pub const TRADING_REFERENCE_PRICE: u32 = 1150;
