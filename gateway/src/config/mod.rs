@@ -149,6 +149,16 @@ pub struct FixSettings {
     pub throttle_msgs_per_sec: u32,
     /// Orders remembered per session.
     pub max_orders_per_session: usize,
+    /// Serve market data over FIX.
+    pub market_data: bool,
+    /// Fields beyond QuickFIX's stock FIX44.xml in market data.
+    pub market_data_extension_fields: bool,
+    /// Symbol subscriptions per session.
+    pub max_subscriptions_per_session: usize,
+    /// Conflated changes a backlogged session may be owed.
+    pub max_pending_updates_per_session: usize,
+    /// Unsent output above which a session is backlogged for market data.
+    pub market_data_backlog_bytes: usize,
     /// The configured sessions; session `i` trades as `OwnerId(first_owner + i)`.
     pub sessions: Vec<FixSessionSettings>,
 }

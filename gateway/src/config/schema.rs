@@ -204,6 +204,19 @@ pub struct FixSection {
     /// Orders a session remembers (live ones plus the most recent done ones) for
     /// ClOrdID uniqueness, OrderStatusRequest and executions.
     pub max_orders_per_session: u32,
+    /// Serve market data over FIX (V/W/X/Y, x/y, g/h, R/S/AG).
+    pub market_data: bool,
+    /// Add the fields QuickFIX's stock FIX44.xml lacks (RptSeq in market-data
+    /// entries; tick, max quantity, band and state in the security list).
+    pub market_data_extension_fields: bool,
+    /// Symbol subscriptions one session may hold.
+    pub max_subscriptions_per_session: u32,
+    /// Conflated changes a backlogged session may be owed before it is
+    /// resent snapshots.
+    pub max_pending_updates_per_session: u32,
+    /// Unsent output (bytes) above which a session counts as backlogged for
+    /// market data: its changes are conflated, not queued.
+    pub market_data_backlog_bytes: u32,
     /// The sessions that may log on.
     #[serde(rename = "session")]
     pub sessions: Vec<FixSessionSection>,
@@ -227,6 +240,11 @@ impl Default for FixSection {
             outbound_buffer_bytes: 4 << 20,
             throttle_msgs_per_sec: 0,
             max_orders_per_session: 1 << 18,
+            market_data: true,
+            market_data_extension_fields: false,
+            max_subscriptions_per_session: 64,
+            max_pending_updates_per_session: 4_096,
+            market_data_backlog_bytes: 256 << 10,
             sessions: Vec::new(),
         }
     }

@@ -285,6 +285,22 @@ fn fix_settings(file: &FileConfig, problems: &mut Problems) -> FixSettings {
         u64::from(fix.max_orders_per_session),
         16,
     );
+    problems.at_least(
+        "fix.max_subscriptions_per_session",
+        u64::from(fix.max_subscriptions_per_session),
+        1,
+    );
+    problems.at_least(
+        "fix.max_pending_updates_per_session",
+        u64::from(fix.max_pending_updates_per_session),
+        16,
+    );
+    if fix.market_data_backlog_bytes >= fix.outbound_buffer_bytes {
+        problems.add(
+            "fix.market_data_backlog_bytes",
+            "must be below fix.outbound_buffer_bytes (a backlogged session is conflated before it is dropped)",
+        );
+    }
     if fix.store_dir.is_empty() {
         problems.add("fix.store_dir", "must not be empty");
     }
@@ -303,6 +319,11 @@ fn fix_settings(file: &FileConfig, problems: &mut Problems) -> FixSettings {
         outbound_buffer_bytes: fix.outbound_buffer_bytes as usize,
         throttle_msgs_per_sec: fix.throttle_msgs_per_sec,
         max_orders_per_session: fix.max_orders_per_session as usize,
+        market_data: fix.market_data,
+        market_data_extension_fields: fix.market_data_extension_fields,
+        max_subscriptions_per_session: fix.max_subscriptions_per_session as usize,
+        max_pending_updates_per_session: fix.max_pending_updates_per_session as usize,
+        market_data_backlog_bytes: fix.market_data_backlog_bytes as usize,
         sessions: fix_sessions(file, problems),
     }
 }
