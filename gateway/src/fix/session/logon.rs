@@ -222,7 +222,9 @@ impl<S: SessionStore> Core<S> {
         };
         if pending.reset {
             self.outbound.store.reset()?;
+            // Nothing held or asked for before the reset means anything now.
             queue.clear();
+            self.resend_requested_through = None;
         }
         self.heart_bt_int_s = pending.heart_bt_int_s;
         self.heartbeat_interval_ns = u64::from(pending.heart_bt_int_s) * NS_PER_SECOND;
