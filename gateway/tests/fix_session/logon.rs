@@ -398,3 +398,37 @@ fn next_expected_msg_seq_num_below_ours_is_answered_with_a_resend() {
     assert_eq!(replies[1].seq(), 2);
     assert_eq!(replies[1].get(tags::POSS_DUP_FLAG), Some("Y"));
 }
+
+#[test]
+fn logon_with_reset_seq_num_flag_on_a_logged_on_session_resets_both_sides() {
+    let mut harness = Harness::logged_on();
+    harness.send_execution_report("before");
+    let heartbeat = harness.next("0").bytes();
+    harness.send(&heartbeat);
+    assert_eq!((harness.next_sender(), harness.expected()), (3, 3));
+    // A gap is outstanding (our ResendRequest sent) when the reset comes.
+    harness.client_seq = 9;
+    let ahead = harness.next("0").bytes();
+    assert_eq!(types(&harness.send(&ahead)), ["2"]);
+    harness.client_seq = 1;
+    let reset = harness.logon().field(tags::RESET_SEQ_NUM_FLAG, "Y").bytes();
+    let replies = harness.send(&reset);
+    assert_eq!(types(&replies), ["A"]);
+    assert_eq!(replies[0].seq(), 1);
+    assert_eq!(replies[0].get(tags::RESET_SEQ_NUM_FLAG), Some("Y"));
+    assert_eq!((harness.next_sender(), harness.expected()), (2, 2));
+    assert!(
+        harness.session.store().is_empty(),
+        "stored messages dropped"
+    );
+    assert_eq!(harness.session.state(), SessionState::Active);
+    let order = harness.order("after-reset").bytes();
+    harness.send(&order);
+    assert_eq!(harness.delivered_ids(), ["after-reset"]);
+    // The old gap is forgotten: a new one is asked for at once.
+    harness.client_seq = 6;
+    let ahead = harness.next("0").bytes();
+    let replies = harness.send(&ahead);
+    assert_eq!(types(&replies), ["2"]);
+    assert_eq!(replies[0].get_u64(tags::BEGIN_SEQ_NO), Some(3));
+}

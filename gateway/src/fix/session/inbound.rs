@@ -199,6 +199,15 @@ impl<S: SessionStore> Core<S> {
                 io,
             );
         }
+        let reset_logon = message.msg_type() == b"A"
+            && message.get(tags::RESET_SEQ_NUM_FLAG) == Some(b"Y")
+            && self.state == SessionState::Active;
+        if reset_logon {
+            // A Logon with 141=Y on a logged-on session resets both sides
+            // to 1 (FIX; QuickFIX honours it): its number is 1, so it
+            // bypasses the sequence checks.
+            return self.on_reset_logon(message, queue, io);
+        }
         self.sequence(message, &header, seq, queue, io)
     }
 

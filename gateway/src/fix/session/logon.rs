@@ -114,6 +114,28 @@ impl<S: SessionStore> Core<S> {
         }
     }
 
+    /// A Logon with ResetSeqNumFlag=Y while logged on: the same checks as
+    /// a first Logon (the policy may refuse it), then both sequence
+    /// numbers start again at 1 and our Logon reply says 141=Y.
+    /// Credentials are not asked for again: the connection is the one that
+    /// logged on.
+    pub(super) fn on_reset_logon<H: SessionHandler<S>>(
+        &mut self,
+        message: &Message<'_>,
+        queue: &mut GapQueue,
+        io: &mut Io<'_, H>,
+    ) -> Result<(), StoreFailure> {
+        match self.check_logon(message, io.now.utc_ns) {
+            Ok(pending) => {
+                self.pending_logon = Some(pending);
+                self.accept_logon(queue, io)
+            }
+            Err(problem) => {
+                self.logout_and_disconnect(problem.text().as_str(), problem.reason(), io)
+            }
+        }
+    }
+
     fn check_logon(
         &self,
         message: &Message<'_>,
@@ -200,7 +222,9 @@ impl<S: SessionStore> Core<S> {
         };
         if pending.reset {
             self.outbound.store.reset()?;
+            // Nothing held or asked for before the reset means anything now.
             queue.clear();
+            self.resend_requested_through = None;
         }
         self.heart_bt_int_s = pending.heart_bt_int_s;
         self.heartbeat_interval_ns = u64::from(pending.heart_bt_int_s) * NS_PER_SECOND;
