@@ -540,7 +540,10 @@ impl Harness {
         let hub = MarketDataHub::new(
             &config.instruments,
             limits(SESSIONS),
-            MarketDataOptions::default(),
+            MarketDataOptions {
+                status_on_logon: true,
+                ..MarketDataOptions::default()
+            },
         )
         .unwrap();
         let mut harness = Harness {
@@ -1566,7 +1569,7 @@ fn entries_after(pairs: &[(u32, String)], count: u32, delimiter: u32) -> Vec<Str
 
 #[test]
 fn trading_session_status_on_logon_on_change_and_on_request() {
-    let mut feed = feed(|_, _| {});
+    let mut feed = feed(|_, options| options.status_on_logon = true);
     let mut sent = Vec::new();
     feed.hub
         .on_logged_on(2, &mut |s, t, b: &[u8]| {

@@ -20,13 +20,16 @@ use rtes_engine::{Command, CommandKind, OwnerId, TimestampNs};
 
 use super::application::{ExecIds, Inbound, OrderEntry, Times, Venue};
 use super::codec::{frame, tags, Decoder, Frame, Message};
+use super::market_data::{
+    BatchStatus, EmitResult, MarketDataHub, MarketDataLimits, MarketDataOptions,
+};
 use super::session::{
     DisconnectReason, Now, Replier, Session, SessionEvent, SessionHandler, SessionSettings,
 };
 use super::store::{FileMessageStore, StoreOptions};
 use crate::config::credentials::Credentials;
 use crate::config::{FixResetPolicy, FixSessionSettings, FixSettings};
-use crate::runtime::records::{GatewayId, InboundCommand, OutboundReport};
+use crate::runtime::records::{GatewayId, InboundCommand, MarketRecord, OutboundReport};
 use crate::runtime::LatencyRecorder;
 use crate::server::clock::Clock;
 use crate::server::connection::{CloseReason, Connection, LoginState};
@@ -56,6 +59,10 @@ pub struct AcceptorConfig {
     pub account_names: Vec<String>,
     /// Logins, for sessions that require a password.
     pub credentials: Credentials,
+    /// The engine's instruments (for the market-data books and security list).
+    pub instrument_configs: Vec<rtes_engine::InstrumentConfig>,
+    /// The engine's resting-order capacity (the market-data books track as many).
+    pub max_resting_orders: usize,
 }
 
 /// Counters and histograms of the acceptor.
@@ -99,6 +106,9 @@ pub struct FixAcceptor {
     exec_ids: ExecIds,
     commands: rtrb::Producer<InboundCommand>,
     reports: rtrb::Consumer<OutboundReport>,
+    /// Every engine market event, when this acceptor serves market data.
+    market: Option<rtrb::Consumer<MarketRecord>>,
+    hub: Option<MarketDataHub>,
     /// Commands that must not be lost (cancel-on-disconnect) waiting for ring space.
     deferred: VecDeque<InboundCommand>,
     dirty: Vec<usize>,
@@ -126,6 +136,7 @@ impl FixAcceptor {
         mut listener: TcpListener,
         commands: rtrb::Producer<InboundCommand>,
         reports: rtrb::Consumer<OutboundReport>,
+        market: Option<rtrb::Consumer<MarketRecord>>,
     ) -> Result<FixAcceptor, String> {
         let poll = Poll::new().map_err(|error| format!("fix: cannot create poll: {error}"))?;
         poll.registry()
@@ -150,6 +161,10 @@ impl FixAcceptor {
             .collect();
         let first_owner = fix.sessions.first().map_or(0, |session| session.owner.0);
         let read_capacity = (fix.max_message_bytes * 2).max(16 * 1024);
+        let hub = match (&market, fix.market_data) {
+            (Some(_), true) => Some(market_data_hub(&config)?),
+            _ => None,
+        };
         Ok(FixAcceptor {
             poll,
             events: Events::with_capacity(1024),
@@ -163,6 +178,8 @@ impl FixAcceptor {
             exec_ids: ExecIds::new(utc_now_ns()),
             commands,
             reports,
+            market,
+            hub,
             deferred: VecDeque::with_capacity(64),
             dirty: Vec::with_capacity(MAX_CONNECTIONS),
             paused: Vec::with_capacity(MAX_CONNECTIONS),
@@ -205,6 +222,7 @@ impl FixAcceptor {
     /// One round of work; `poll_timeout` bounds how long it may block.
     pub fn run_once(&mut self, poll_timeout: Option<Duration>) -> usize {
         let mut work = self.drain_reports();
+        work += self.drain_market();
         work += self.retry_deferred();
         work += self.resume_paused();
         work += self.flush_dirty();
@@ -330,6 +348,43 @@ impl FixAcceptor {
         handled
     }
 
+    /// Engine market events into the market-data books; at the end of the
+    /// batch (ring empty) every subscribed session gets its refreshes.
+    fn drain_market(&mut self) -> usize {
+        let (Some(market), Some(hub)) = (self.market.as_mut(), self.hub.as_mut()) else {
+            return 0;
+        };
+        let now = Now {
+            monotonic_ns: self.clock.now_ns(),
+            utc_ns: utc_now_ns(),
+        };
+        let backlog_bytes = self.config.fix.market_data_backlog_bytes;
+        let mut outlet = MarketDataOutlet {
+            sessions: &mut self.sessions,
+            connections: &mut self.connections,
+            discard: &mut self.discard,
+            dirty: &mut self.dirty,
+            backlog_bytes,
+            now,
+        };
+        let mut handled = 0;
+        while handled < REPORT_BATCH {
+            let Ok(record) = market.pop() else {
+                break;
+            };
+            handled += 1;
+            if hub.on_event(&record.event) == BatchStatus::Full {
+                hub.end_of_batch(&mut |session, msg_type, body| {
+                    outlet.emit(session, msg_type, body)
+                });
+            }
+        }
+        // Every round, even without events: a session that has caught up
+        // is owed its conflated changes here.
+        hub.end_of_batch(&mut |session, msg_type, body| outlet.emit(session, msg_type, body));
+        handled
+    }
+
     fn retry_deferred(&mut self) -> usize {
         let mut pushed = 0;
         while let Some(command) = self.deferred.front().copied() {
@@ -394,6 +449,11 @@ impl FixAcceptor {
                         PollToken(index),
                         Interest::READABLE,
                     );
+                }
+                if let (Some(hub), LoginState::LoggedIn(session)) =
+                    (self.hub.as_mut(), connection.login)
+                {
+                    hub.set_backlogged(session, false);
                 }
                 if let Some(reason) = connection.closing {
                     self.close(index, reason);
@@ -572,7 +632,10 @@ impl FixAcceptor {
             gateway_id: self.config.gateway_id,
             now,
             logon: None,
+            logged_on: false,
             messages_in: 0,
+            hub: self.hub.as_mut(),
+            session_index: routed,
         };
         if tracing::enabled!(tracing::Level::DEBUG) {
             let input = &connection.read_buffer[..connection.read_len];
@@ -607,6 +670,19 @@ impl FixAcceptor {
             }
         }
         self.stats.messages_in += handler.messages_in;
+        let logged_on = handler.logged_on;
+        if let (true, Some(hub)) = (logged_on, self.hub.as_mut()) {
+            // Market data starts with one TradingSessionStatus per instrument.
+            let _ = hub.on_logged_on(routed, &mut |_, msg_type, body| {
+                let _ = slot.session.send_application(
+                    msg_type,
+                    now,
+                    &mut connection.write_buffer,
+                    |encoder| encoder.raw_fields(body),
+                );
+                EmitResult::Sent
+            });
+        }
         if tracing::enabled!(tracing::Level::DEBUG) {
             let written =
                 &connection.write_buffer[written_before.min(connection.write_buffer.len())..];
@@ -735,7 +811,10 @@ impl FixAcceptor {
                 gateway_id: self.config.gateway_id,
                 now,
                 logon: None,
+                logged_on: false,
                 messages_in: 0,
+                hub: self.hub.as_mut(),
+                session_index: session,
             };
             slot.session
                 .on_timer(now, &mut connection.write_buffer, &mut handler);
@@ -786,6 +865,9 @@ impl FixAcceptor {
             return;
         };
         let now = self.now();
+        if let Some(hub) = self.hub.as_mut() {
+            hub.on_session_closed(session);
+        }
         let slot = &mut self.sessions[session];
         slot.connection = None;
         slot.session.on_disconnect(now);
@@ -909,7 +991,13 @@ struct Handler<'a> {
     now: Now,
     /// A Logon with credentials was checked: accepted or not.
     logon: Option<bool>,
+    /// The session logged on during this call (market data starts for it).
+    logged_on: bool,
     messages_in: u64,
+    /// The market-data hub, when this acceptor serves market data.
+    hub: Option<&'a mut MarketDataHub>,
+    /// This session's index (the hub's session number).
+    session_index: usize,
 }
 
 impl Handler<'_> {
@@ -978,6 +1066,24 @@ impl SessionHandler<FileMessageStore> for Handler<'_> {
             let _ = reply.send_application(message.msg_type(), |encoder| encoder.raw_fields(body));
             return;
         };
+        if let (Some(hub), true) = (
+            self.hub.as_deref_mut(),
+            MarketDataHub::handles(message.msg_type()),
+        ) {
+            let answered = hub.on_request(
+                self.session_index,
+                message,
+                self.now.utc_ns,
+                &mut |_, msg_type, body| {
+                    let _ = reply.send_application(msg_type, |encoder| encoder.raw_fields(body));
+                    EmitResult::Sent
+                },
+            );
+            if let Err(error) = answered {
+                let _ = reply.business_reject(message, 3, &error.to_string());
+            }
+            return;
+        }
         let times = Times {
             monotonic_ns: self.now.monotonic_ns,
             utc_ns: self.now.utc_ns,
@@ -1010,7 +1116,80 @@ impl SessionHandler<FileMessageStore> for Handler<'_> {
                 };
                 self.logon = Some(accepted);
             }
-            other => tracing::info!(session, event = ?other, "fix: session event"),
+            other => {
+                if matches!(other, SessionEvent::LoggedOn { .. }) {
+                    self.logged_on = true;
+                }
+                tracing::info!(session, event = ?other, "fix: session event")
+            }
         }
     }
+}
+
+/// Where the market-data hub's messages go: the session's sequenced output
+/// on its connection (or, with no connection, only into its store).
+struct MarketDataOutlet<'a> {
+    sessions: &'a mut [SessionSlot],
+    connections: &'a mut [Option<Connection>],
+    discard: &'a mut Vec<u8>,
+    dirty: &'a mut Vec<usize>,
+    backlog_bytes: usize,
+    now: Now,
+}
+
+impl MarketDataOutlet<'_> {
+    fn emit(&mut self, session: usize, msg_type: &'static [u8], body: &[u8]) -> EmitResult {
+        let slot = &mut self.sessions[session];
+        let connection = slot
+            .connection
+            .and_then(|index| self.connections[index].as_mut().map(|c| (index, c)));
+        let (output, index) = match connection {
+            Some((index, connection)) => (&mut connection.write_buffer, Some(index)),
+            None => (&mut *self.discard, None),
+        };
+        let sent = slot
+            .session
+            .send_application(msg_type, self.now, output, |encoder| {
+                encoder.raw_fields(body)
+            });
+        if sent.is_err() {
+            tracing::error!(session = %slot.settings.target_comp_id,
+                "fix: message store failed while sending market data");
+        }
+        slot.store_dirty = true;
+        self.discard.clear();
+        let Some(index) = index else {
+            return EmitResult::Sent;
+        };
+        if !self.dirty.contains(&index) {
+            self.dirty.push(index);
+        }
+        let pending = self.connections[index]
+            .as_ref()
+            .map_or(0, Connection::pending_write);
+        if pending > self.backlog_bytes {
+            EmitResult::Backlogged
+        } else {
+            EmitResult::Sent
+        }
+    }
+}
+
+/// The market-data hub sized from the configuration.
+fn market_data_hub(config: &AcceptorConfig) -> Result<MarketDataHub, String> {
+    let fix = &config.fix;
+    let mut limits = MarketDataLimits::for_instruments(
+        &config.instrument_configs,
+        fix.sessions.len().max(1),
+        config.max_resting_orders,
+    );
+    limits.max_subscriptions_per_session = fix.max_subscriptions_per_session;
+    limits.max_pending_updates_per_session = fix.max_pending_updates_per_session;
+    let options = MarketDataOptions {
+        extension_fields: fix.market_data_extension_fields,
+        start_utc_ns: utc_now_ns(),
+        ..MarketDataOptions::default()
+    };
+    MarketDataHub::new(&config.instrument_configs, limits, options)
+        .map_err(|error| format!("fix market data: {error}"))
 }

@@ -47,6 +47,8 @@ impl FixFrontend {
                 .map(|account| account.name.clone())
                 .collect(),
             credentials: settings.credentials.clone(),
+            instrument_configs: settings.engine.instruments.clone(),
+            max_resting_orders: settings.engine.max_resting_orders as usize,
         });
         Ok(())
     }
@@ -62,6 +64,7 @@ impl FixFrontend {
             listener,
             rings.commands,
             rings.reports,
+            rings.market,
         )?)
     }
 }

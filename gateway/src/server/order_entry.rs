@@ -36,6 +36,11 @@ impl Frontend for OrderEntryFrontend {
         self.ouch.gateway_threads(settings) + usize::from(settings.fix.enabled)
     }
 
+    /// The FIX acceptor (gateway thread 1) serves market data itself.
+    fn market_data_gateway(&self, settings: &Settings) -> Option<usize> {
+        (settings.fix.enabled && settings.fix.market_data).then_some(1)
+    }
+
     fn bind(&mut self, settings: &Settings, ports: &mut BoundPorts) -> Result<(), StageError> {
         self.ouch.bind(settings, ports)?;
         if settings.fix.enabled {

@@ -75,6 +75,10 @@ pub struct MarketDataOptions {
     pub extension_fields: bool,
     /// ValidUntilTime (62) of an indicative Quote is this long after the request.
     pub quote_valid_for_ns: u64,
+    /// Greet every session at logon with one TradingSessionStatus (h) per
+    /// instrument. Off by default: a client asks with g when it wants the
+    /// states, and changes are always sent.
+    pub status_on_logon: bool,
     /// Start of the process (UTC ns): QuoteID and SecurityResponseID are
     /// `<this in ms>.<counter>`, unique across restarts.
     pub start_utc_ns: u64,
@@ -85,6 +89,7 @@ impl Default for MarketDataOptions {
         MarketDataOptions {
             extension_fields: true,
             quote_valid_for_ns: 1_000_000_000,
+            status_on_logon: false,
             start_utc_ns: 0,
         }
     }

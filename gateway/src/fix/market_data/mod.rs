@@ -268,7 +268,7 @@ impl MarketDataHub {
 
     /// The acceptor's session `session` logged on: it will receive
     /// TradingSessionStatus (h) changes, starting now with one h per
-    /// instrument (unsolicited).
+    /// instrument (unsolicited) when `MarketDataOptions::status_on_logon`.
     pub fn on_logged_on(
         &mut self,
         session: usize,
@@ -278,6 +278,9 @@ impl MarketDataHub {
         let state = &mut self.sessions[session];
         state.logged_on = true;
         state.status_updates = true;
+        if !self.options.status_on_logon {
+            return Ok(());
+        }
         let mut outbox = Outbox::new(emit, &mut self.metrics);
         for instrument in 0..self.instruments.len() {
             reference_data::status(
