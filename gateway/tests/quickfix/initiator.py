@@ -196,6 +196,14 @@ def build_message(command, precision):
             header.setField(tag, value)
         else:
             message.setField(tag, value)
+    # Repeating groups: [[count_tag, first_member_tag, [[[tag, value], ...], ...]], ...];
+    # QuickFIX writes the count itself.
+    for count_tag, delimiter, entries in command.get("groups", []):
+        for entry in entries:
+            group = fix.Group(int(count_tag), int(delimiter))
+            for pair in entry:
+                group.setField(int(pair[0]), value_of(pair[1], precision))
+            message.addGroup(group)
     return message
 
 

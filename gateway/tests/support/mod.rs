@@ -27,6 +27,8 @@ pub struct TestServer {
     pub ouch: SocketAddr,
     /// FIX acceptor address, when the config enables it.
     pub fix: Option<SocketAddr>,
+    /// The ports file as written (every bound address, by name).
+    pub ports_json: String,
     _dir: tempdir::TempDir,
 }
 
@@ -107,6 +109,7 @@ impl TestServer {
             child,
             ouch: "127.0.0.1:1".parse().unwrap(),
             fix: None,
+            ports_json: String::new(),
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -115,6 +118,7 @@ impl TestServer {
                 if let Some(address) = json_address(&text, "ouch") {
                     server.ouch = address;
                     server.fix = json_address(&text, "fix");
+                    server.ports_json = text;
                     return server;
                 }
             }
@@ -155,7 +159,7 @@ impl Drop for TestServer {
 }
 
 /// Reads `"key":"address"` out of the flat JSON object `rtes` writes.
-fn json_address(text: &str, key: &str) -> Option<SocketAddr> {
+pub fn json_address(text: &str, key: &str) -> Option<SocketAddr> {
     let pattern = format!("\"{key}\":\"");
     let start = text.find(&pattern)? + pattern.len();
     let end = start + text[start..].find('"')?;

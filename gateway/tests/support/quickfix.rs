@@ -597,6 +597,33 @@ impl Initiator {
         Ok(reply["seq"].as_u64().unwrap_or(0))
     }
 
+    /// Like [`Initiator::send`], with repeating groups: each is
+    /// `(count tag, first member tag, entries)`, an entry being its fields in
+    /// order; QuickFIX writes the count.
+    pub fn send_with_groups(
+        &mut self,
+        msg_type: &str,
+        fields: &[(u32, &str)],
+        groups: &[(u32, u32, Vec<Vec<(u32, &str)>>)],
+    ) -> Result<u64, String> {
+        let fields: Vec<Value> = fields.iter().map(|(t, v)| json!([t, v])).collect();
+        let groups: Vec<Value> = groups
+            .iter()
+            .map(|(count, delimiter, entries)| {
+                let entries: Vec<Value> = entries
+                    .iter()
+                    .map(|entry| Value::Array(entry.iter().map(|(t, v)| json!([t, v])).collect()))
+                    .collect();
+                json!([count, delimiter, entries])
+            })
+            .collect();
+        let reply = self.run(
+            json!({"cmd": "send", "msg_type": msg_type, "fields": fields, "groups": groups}),
+            WAIT,
+        )?;
+        Ok(reply["seq"].as_u64().unwrap_or(0))
+    }
+
     /// Waits for (and consumes) the first received message of `msg_type`
     /// (`""`: any type), admin or app, with the given tag values; messages
     /// that arrived before the call count.
