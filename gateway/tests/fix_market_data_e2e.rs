@@ -113,7 +113,7 @@ fn itch_levels(subscriber: &Subscriber) -> Levels {
     let Some(locate) = books.locate_of("AAPL") else {
         return levels;
     };
-    for (_, order) in books.book(locate).unwrap().orders() {
+    for order in books.book(locate).unwrap().orders().values() {
         let side = if order.side == b'B' { '0' } else { '1' };
         let price = price_text(order.price);
         let level = levels.entry((side, price)).or_insert((0, 0));

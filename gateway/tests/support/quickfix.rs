@@ -91,6 +91,10 @@ impl Drop for ScratchDir {
     }
 }
 
+/// A repeating group to send: (count tag, first member tag, entries), each
+/// entry its fields in order.
+pub type RepeatingGroup<'a> = (u32, u32, Vec<Vec<(u32, &'a str)>>);
+
 /// The Python virtualenv with QuickFIX in it.
 #[derive(Clone, Debug)]
 pub struct QuickFixVenv {
@@ -604,7 +608,7 @@ impl Initiator {
         &mut self,
         msg_type: &str,
         fields: &[(u32, &str)],
-        groups: &[(u32, u32, Vec<Vec<(u32, &str)>>)],
+        groups: &[RepeatingGroup<'_>],
     ) -> Result<u64, String> {
         let fields: Vec<Value> = fields.iter().map(|(t, v)| json!([t, v])).collect();
         let groups: Vec<Value> = groups
