@@ -368,3 +368,88 @@ fn quickfix_subscribers_rebuild_the_itch_book_from_w_and_x() {
         "no MarketDataRequestReject"
     );
 }
+
+/// A level book from the W and X messages a raw client received.
+fn rebuild_raw(messages: &[fix_client::FixMessage], id: &str) -> Levels {
+    let converted: Vec<FixMessage> = messages
+        .iter()
+        .map(|message| FixMessage {
+            msg_type: message.msg_type.clone(),
+            fields: message.fields.clone(),
+            raw: String::new(),
+            admin: false,
+        })
+        .collect();
+    rebuild(&converted, id)
+}
+
+#[test]
+fn a_subscriber_that_stops_reading_catches_up_by_conflation() {
+    let server = TestServer::start_with(&fixture("fix.toml"), &["--feed", "--feed-port", "0"]);
+    let group = match json_address(&server.ports_json, "feed_multicast") {
+        Some(SocketAddr::V4(group)) => group,
+        other => panic!("no multicast group in {}: {other:?}", server.ports_json),
+    };
+    let rerequest = json_address(&server.ports_json, "feed_rerequest");
+    let mut itch =
+        Subscriber::join(SubscriberConfig::new(group, rerequest)).expect("join the feed");
+
+    let mut slow = FixClient::connect_with_small_buffer(server.fix.unwrap(), "FIXA");
+    slow.logon(60, true, &[]);
+    slow.send(
+        "V",
+        &[
+            (262, "slow"),
+            (263, "1"),
+            (264, "0"),
+            (265, "1"),
+            (267, "2"),
+            (269, "0"),
+            (269, "1"),
+            (146, "1"),
+            (55, "AAPL"),
+        ],
+    );
+    slow.expect("W", &[(262, "slow")], SHORT);
+
+    // Thousands of changes while the subscriber reads nothing.
+    let (mut ouch, _) = SoupClient::login_ok(server.ouch, "demo03", "demo03pw");
+    let mut trader = FixClient::connect(server.fix.unwrap(), "FIXB");
+    trader.logon(30, true, &[]);
+    let mut flow = Flow(0x2545_F491_4F6C_DD1D);
+    for round in 0..4 {
+        random_flow(&mut flow, &mut ouch, &mut trader, 500, &format!("s{round}"));
+        sync(&mut ouch, &mut trader, &format!("s{round}"));
+    }
+
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        itch.poll(Duration::from_millis(20), |_, _| {}).unwrap();
+        while slow.receive(Duration::from_millis(20)).is_some() {}
+        let reference = itch_levels(&itch);
+        let rebuilt = rebuild_raw(&slow.received, "slow");
+        if !itch.in_gap() && reference.len() >= 10 && rebuilt == reference {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slow subscriber's book never matched\nitch {reference:?}\nfix  {rebuilt:?}"
+        );
+    }
+    // It really fell behind: far fewer increments than book changes reached it.
+    let entries: usize = slow
+        .received
+        .iter()
+        .filter(|message| message.msg_type == "X")
+        .map(|message| message.fields.iter().filter(|(tag, _)| *tag == 279).count())
+        .sum();
+    let snapshots = slow
+        .received
+        .iter()
+        .filter(|message| message.msg_type == "W")
+        .count();
+    eprintln!("slow subscriber: {entries} X entries, {snapshots} W");
+    // The trader's own acks were never held up by the stalled subscriber.
+    trader.send("H", &[(11, "final"), (55, "AAPL"), (54, "1")]);
+    trader.expect("8", &[(150, "I")], SHORT);
+}

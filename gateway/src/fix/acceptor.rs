@@ -71,6 +71,10 @@ pub struct AcceptorStats {
     pub read_to_queued: LatencyRecorder,
     /// Engine apply → report queued for the socket.
     pub engine_to_queued: LatencyRecorder,
+    /// Engine apply → market-data refresh (X/W) queued for a subscriber.
+    pub engine_to_market_data: LatencyRecorder,
+    /// Market-data messages sent (W, X, h, …).
+    pub market_data_out: u64,
     /// Application messages in.
     pub messages_in: u64,
     /// Application messages out.
@@ -109,6 +113,8 @@ pub struct FixAcceptor {
     /// Every engine market event, when this acceptor serves market data.
     market: Option<rtrb::Consumer<MarketRecord>>,
     hub: Option<MarketDataHub>,
+    /// Engine times of the market events in the current batch.
+    market_stamps: Vec<u64>,
     /// Commands that must not be lost (cancel-on-disconnect) waiting for ring space.
     deferred: VecDeque<InboundCommand>,
     dirty: Vec<usize>,
@@ -180,6 +186,7 @@ impl FixAcceptor {
             reports,
             market,
             hub,
+            market_stamps: Vec::with_capacity(REPORT_BATCH),
             deferred: VecDeque::with_capacity(64),
             dirty: Vec::with_capacity(MAX_CONNECTIONS),
             paused: Vec::with_capacity(MAX_CONNECTIONS),
@@ -192,6 +199,8 @@ impl FixAcceptor {
             stats: AcceptorStats {
                 read_to_queued: LatencyRecorder::new("fix read->execution report queued"),
                 engine_to_queued: LatencyRecorder::new("engine apply->fix report queued"),
+                engine_to_market_data: LatencyRecorder::new("engine apply->fix market data queued"),
+                market_data_out: 0,
                 messages_in: 0,
                 messages_out: 0,
                 slow_consumers: 0,
@@ -205,6 +214,11 @@ impl FixAcceptor {
     pub fn poll_fd(&self) -> std::os::fd::RawFd {
         use std::os::fd::AsRawFd;
         self.poll.as_raw_fd()
+    }
+
+    /// The market-data hub's counters, when it serves market data.
+    pub fn market_data_metrics(&self) -> Option<&super::market_data::MarketDataMetrics> {
+        self.hub.as_ref().map(MarketDataHub::metrics)
     }
 
     /// Latency histograms and counters.
@@ -366,6 +380,7 @@ impl FixAcceptor {
             dirty: &mut self.dirty,
             backlog_bytes,
             now,
+            emitted: 0,
         };
         let mut handled = 0;
         while handled < REPORT_BATCH {
@@ -373,6 +388,7 @@ impl FixAcceptor {
                 break;
             };
             handled += 1;
+            self.market_stamps.push(record.engine_ns);
             if hub.on_event(&record.event) == BatchStatus::Full {
                 hub.end_of_batch(&mut |session, msg_type, body| {
                     outlet.emit(session, msg_type, body)
@@ -382,6 +398,16 @@ impl FixAcceptor {
         // Every round, even without events: a session that has caught up
         // is owed its conflated changes here.
         hub.end_of_batch(&mut |session, msg_type, body| outlet.emit(session, msg_type, body));
+        if outlet.emitted > 0 {
+            let queued_ns = self.clock.now_ns();
+            for stamp in &self.market_stamps {
+                self.stats
+                    .engine_to_market_data
+                    .record_ns(queued_ns.saturating_sub(*stamp));
+            }
+            self.stats.market_data_out += outlet.emitted;
+        }
+        self.market_stamps.clear();
         handled
     }
 
@@ -1135,6 +1161,8 @@ struct MarketDataOutlet<'a> {
     dirty: &'a mut Vec<usize>,
     backlog_bytes: usize,
     now: Now,
+    /// Messages emitted so far.
+    emitted: u64,
 }
 
 impl MarketDataOutlet<'_> {
@@ -1158,6 +1186,7 @@ impl MarketDataOutlet<'_> {
         }
         slot.store_dirty = true;
         self.discard.clear();
+        self.emitted += 1;
         let Some(index) = index else {
             return EmitResult::Sent;
         };

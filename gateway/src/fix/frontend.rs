@@ -96,6 +96,7 @@ impl Agent for FixAcceptor {
     }
 
     fn stats(&mut self) -> Vec<AgentStats> {
+        let market_data = self.market_data_metrics().cloned().unwrap_or_default();
         let stats = FixAcceptor::stats(self);
         vec![AgentStats {
             agent: "fix".to_string(),
@@ -105,6 +106,13 @@ impl Agent for FixAcceptor {
                 ("messages_out", stats.messages_out),
                 ("slow_consumers", stats.slow_consumers),
                 ("logons_refused", stats.logons_refused),
+                ("market_data_out", stats.market_data_out),
+                ("md_snapshots", market_data.snapshots_sent),
+                ("md_incrementals", market_data.incrementals_sent),
+                ("md_request_rejects", market_data.request_rejects),
+                ("md_conflated_recoveries", market_data.conflated_recoveries),
+                ("md_snapshot_recoveries", market_data.snapshot_recoveries),
+                ("md_inconsistent_events", market_data.inconsistent_events),
             ],
         }]
     }

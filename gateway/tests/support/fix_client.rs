@@ -134,6 +134,30 @@ impl FixClient {
         }
     }
 
+    /// Connects as `sender` with a tiny receive buffer, so that not reading
+    /// backs the acceptor's output up quickly (slow-consumer tests).
+    pub fn connect_with_small_buffer(address: SocketAddr, sender: &str) -> FixClient {
+        let socket = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket
+            .connect(&address.into())
+            .expect("connect to the FIX acceptor");
+        let stream: TcpStream = socket.into();
+        stream.set_nodelay(true).unwrap();
+        FixClient {
+            stream,
+            sender: sender.to_string(),
+            next_seq: 1,
+            buffer: Vec::new(),
+            received: Vec::new(),
+        }
+    }
+
     /// Standard header fields for MsgSeqNum `seq`.
     pub fn header(&self, seq: u64) -> Vec<(u32, String)> {
         vec![
