@@ -17,7 +17,10 @@ use clap::Parser;
 use rtes_gateway::fix::codec::{frame, tags, Decoder, Encoder, Frame};
 
 #[derive(Parser, Debug)]
-#[command(name = "fix-md-sink", about = "Subscribe FIX sessions to RTES market data and count what arrives")]
+#[command(
+    name = "fix-md-sink",
+    about = "Subscribe FIX sessions to RTES market data and count what arrives"
+)]
 struct Args {
     /// Host of the FIX acceptor.
     #[arg(long, default_value = "127.0.0.1")]
@@ -57,7 +60,13 @@ fn utc_ns() -> u64 {
 }
 
 impl Sink {
-    fn send(&mut self, encoder: &mut Encoder, target: &str, msg_type: &[u8], body: impl FnOnce(&mut Encoder)) -> Result<()> {
+    fn send(
+        &mut self,
+        encoder: &mut Encoder,
+        target: &str,
+        msg_type: &[u8],
+        body: impl FnOnce(&mut Encoder),
+    ) -> Result<()> {
         encoder.begin(msg_type);
         encoder.field_bytes(tags::SENDER_COMP_ID, self.name.as_bytes());
         encoder.field_bytes(tags::TARGET_COMP_ID, target.as_bytes());
@@ -100,10 +109,16 @@ impl Sink {
                                 .count() as u64
                         }
                         b"1" => test_request = message.get(tags::TEST_REQ_ID).map(<[u8]>::to_vec),
-                        b"5" => bail!("{}: logged out by the venue: {:?}", self.name,
-                            message.get(tags::TEXT).map(String::from_utf8_lossy)),
-                        b"Y" => bail!("{}: subscription refused: {:?}", self.name,
-                            message.get(tags::TEXT).map(String::from_utf8_lossy)),
+                        b"5" => bail!(
+                            "{}: logged out by the venue: {:?}",
+                            self.name,
+                            message.get(tags::TEXT).map(String::from_utf8_lossy)
+                        ),
+                        b"Y" => bail!(
+                            "{}: subscription refused: {:?}",
+                            self.name,
+                            message.get(tags::TEXT).map(String::from_utf8_lossy)
+                        ),
                         _ => {}
                     }
                     consumed += length;
@@ -115,7 +130,9 @@ impl Sink {
         self.buffer.copy_within(consumed..self.filled, 0);
         self.filled -= consumed;
         if let Some(id) = test_request {
-            self.send(encoder, target, b"0", |encoder| encoder.field_bytes(tags::TEST_REQ_ID, &id))?;
+            self.send(encoder, target, b"0", |encoder| {
+                encoder.field_bytes(tags::TEST_REQ_ID, &id)
+            })?;
         }
         Ok(true)
     }
