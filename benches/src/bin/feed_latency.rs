@@ -342,10 +342,7 @@ fn main() -> Result<(), String> {
     stop.store(true, Ordering::Release);
     if let Some(subscriber) = subscriber {
         let _ = subscriber.join();
-        println!(
-            "subscriber datagrams={}",
-            received.load(Ordering::Relaxed)
-        );
+        println!("subscriber datagrams={}", received.load(Ordering::Relaxed));
     }
     result
 }
