@@ -173,7 +173,7 @@ impl EventStream {
 
     fn add(&mut self) -> MarketEventKind {
         self.next_ref += 1;
-        let side = if self.random() % 2 == 0 {
+        let side = if self.random().is_multiple_of(2) {
             Side::Buy
         } else {
             Side::Sell

@@ -126,7 +126,7 @@ impl FeedStage for ItchFeed {
             publisher.session(),
             settings.heartbeat_interval,
         );
-        Ok(FeedAgent::new(
+        let agent = FeedAgent::new(
             market,
             publisher,
             agent::Transport {
@@ -136,6 +136,8 @@ impl FeedStage for ItchFeed {
                 dropper,
             },
             replay,
-        ))
+        )
+        .map_err(|error| format!("feed: cannot create the socket poll: {error}"))?;
+        Ok(agent)
     }
 }

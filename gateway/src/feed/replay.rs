@@ -26,6 +26,7 @@ use rtes_mdfeed::history::History;
 use rtes_mdfeed::moldudp::SESSION_LEN;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 /// Most replay clients at once; more are refused (connection closed).
@@ -176,17 +177,30 @@ impl ReplayServer {
         self.accepted
     }
 
-    /// Accepts, reads logins, streams; returns a work count.
-    pub fn do_work(&mut self, history: &History, next_sequence: u64, now_ns: u64) -> usize {
-        let mut work = self.accept(now_ns);
+    /// The listener's descriptor, for readiness polling.
+    pub fn listener_fd(&self) -> RawFd {
+        self.listener.as_raw_fd()
+    }
+
+    /// Reads logins and streams to every session; returns a work count.
+    /// Call [`ReplayServer::accept`] first when the listener is readable.
+    pub fn serve(&mut self, history: &History, next_sequence: u64, now_ns: u64) -> usize {
+        if self.sessions.is_empty() {
+            return 0;
+        }
+        let mut work = 0;
         for index in 0..self.sessions.len() {
-            work += self.serve(index, history, next_sequence, now_ns);
+            work += self.serve_session(index, history, next_sequence, now_ns);
         }
         self.sessions.retain(|session| !session.closed);
         work
     }
 
-    fn accept(&mut self, now_ns: u64) -> usize {
+    /// Accepts every waiting connection (until `WouldBlock`); returns how
+    /// many. A non-blocking `accept` that finds nothing still costs a socket
+    /// allocation in the kernel, so call it only when the listener polled
+    /// readable.
+    pub fn accept(&mut self, now_ns: u64) -> usize {
         let mut accepted = 0;
         while let Ok((stream, _)) = self.listener.accept() {
             accepted += 1;
@@ -203,7 +217,13 @@ impl ReplayServer {
         accepted
     }
 
-    fn serve(&mut self, index: usize, history: &History, next_sequence: u64, now_ns: u64) -> usize {
+    fn serve_session(
+        &mut self,
+        index: usize,
+        history: &History,
+        next_sequence: u64,
+        now_ns: u64,
+    ) -> usize {
         let session_name = self.session_name;
         let heartbeat_ns = self.heartbeat_interval_ns;
         let session = &mut self.sessions[index];
