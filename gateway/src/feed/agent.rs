@@ -318,11 +318,7 @@ impl<C: Clock> FeedAgent<C> {
             work += self.replay.accept(now_ns);
             self.sockets.listener_ready = false;
         }
-        work += self.replay.serve(
-            self.publisher.history(),
-            self.publisher.next_sequence(),
-            now_ns,
-        );
+        work += self.replay.serve(&self.publisher, now_ns);
         work
     }
 }
@@ -366,8 +362,7 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
         }
         let (publisher, mut sink) = self.sink();
         publisher.end_of_session(unix_now_ns(), now_ns, &mut sink);
-        self.replay
-            .close(self.publisher.history(), self.publisher.next_sequence());
+        self.replay.close(&self.publisher);
     }
 
     fn stats(&mut self) -> Vec<AgentStats> {
@@ -387,6 +382,15 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
                 ("send_errors", self.counters.send_errors),
                 ("clamped_fields", publisher.clamped_fields),
                 ("replay_sessions", self.replay.sessions_accepted()),
+                ("snapshots", self.replay.snapshots_sent()),
+                (
+                    "snapshot_unknown_orders",
+                    self.publisher.snapshot_books().stats().unknown_orders,
+                ),
+                (
+                    "snapshot_refused_adds",
+                    self.publisher.snapshot_books().stats().refused_adds,
+                ),
             ],
         }]
     }
