@@ -65,6 +65,7 @@ fn publisher(c: &mut Criterion) {
             history_bytes: 16 << 20,
             flush_interval_ns: 100_000,
             heartbeat_interval_ns: 1_000_000_000,
+            book_orders_max: 1_000,
         },
         vec![InstrumentInfo {
             stock: stock_field("AAPL"),
@@ -75,25 +76,34 @@ fn publisher(c: &mut Criterion) {
     );
     let mut sink = Discard(0);
     publisher.start_of_day(0, 0, &mut sink);
-    let events: Vec<MarketEvent> = (1..=EVENTS)
-        .map(|i| MarketEvent {
-            seq: SequenceNumber(i),
-            ts: TimestampNs(i),
-            instrument: InstrumentId(0),
-            kind: if i % 2 == 0 {
-                MarketEventKind::Add {
-                    order_ref: OrderRef(i),
-                    side: Side::Buy,
-                    price: Price(19_001),
-                    qty: Qty(100),
-                }
-            } else {
-                MarketEventKind::Execute {
-                    order_ref: OrderRef(i),
-                    qty: Qty(10),
-                    match_number: MatchNumber(i),
-                }
-            },
+    // Each order is added, executed in part, reduced and deleted, so every
+    // pass leaves the publisher's snapshot books as it found them.
+    let events: Vec<MarketEvent> = (0..EVENTS)
+        .map(|i| {
+            let order_ref = OrderRef(1 + i / 4);
+            MarketEvent {
+                seq: SequenceNumber(1 + i),
+                ts: TimestampNs(1 + i),
+                instrument: InstrumentId(0),
+                kind: match i % 4 {
+                    0 => MarketEventKind::Add {
+                        order_ref,
+                        side: Side::Buy,
+                        price: Price(19_001 - (i % 64) as i64),
+                        qty: Qty(100),
+                    },
+                    1 => MarketEventKind::Execute {
+                        order_ref,
+                        qty: Qty(10),
+                        match_number: MatchNumber(i),
+                    },
+                    2 => MarketEventKind::Reduce {
+                        order_ref,
+                        qty: Qty(10),
+                    },
+                    _ => MarketEventKind::Delete { order_ref },
+                },
+            }
         })
         .collect();
     let mut group = c.benchmark_group("publisher");

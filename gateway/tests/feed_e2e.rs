@@ -396,45 +396,102 @@ fn late_joiner_replays_from_sequence_one_then_goes_live() {
     assert!(saw_end, "End of Session on shutdown");
 }
 
-#[test]
-fn replay_refuses_what_the_history_no_longer_holds() {
-    // The test config with a 10-message history.
+/// The test config with a `messages`-message history, written to a
+/// temporary file (removed by the caller).
+fn small_history_config(messages: usize) -> std::path::PathBuf {
     let text = std::fs::read_to_string(fixture("test.toml"))
         .unwrap()
         .replace(
             "heartbeat_interval_ms = 1000\n\n[admin]",
-            "heartbeat_interval_ms = 1000\nhistory_bytes = 480\n\n[admin]",
+            &format!(
+                "heartbeat_interval_ms = 1000\nhistory_bytes = {}\n\n[admin]",
+                48 * messages
+            ),
         );
     let path = std::env::temp_dir().join(format!(
-        "rtes-feed-small-history-{}.toml",
-        std::process::id()
+        "rtes-feed-small-history-{}-{}.toml",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     ));
     std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn replay_sends_a_snapshot_once_the_history_has_rolled() {
+    let path = small_history_config(10);
     let server = FeedServer::start_with(&path, &[]);
     let (user, password) = DEMO_USERS[0];
     let (mut client, _) = SoupClient::login_ok(server.ouch, user, password);
+    let mut expected = Expected::new();
     for i in 0..20u32 {
-        client.limit(
-            &format!("H{i}"),
-            b'B',
-            100 + i,
-            "AAPL",
-            P100 - CENT * (1 + i),
-        );
-        accepted_ref(&mut client);
+        let price = P100 - CENT * (1 + i % 4);
+        client.limit(&format!("H{i}"), b'B', 100 + i, "AAPL", price);
+        expected.insert(accepted_ref(&mut client), (b'B', price, 100 + i));
     }
     // 3 + 5 × 2 start-of-day messages + 20 adds = 33 published; the
     // history holds the last 10 once the feed has caught up.
     std::thread::sleep(Duration::from_millis(300));
+
+    // Sequence 1 is gone: a snapshot as of 34, numbered just before it.
     let mut old = TcpStream::connect(server.replay).unwrap();
     old.set_read_timeout(Some(DEADLINE)).unwrap();
     login(&mut old, 1);
+    let (kind, payload) = read_frame(&mut old).unwrap();
+    assert_eq!(kind, b'A', "a snapshot, not a reject");
+    // System Event + 5 × (directory, trading action) + 20 adds + End of Snapshot.
+    let snapshot_len = 1 + 5 * 2 + 20 + 1;
+    let first: u64 = String::from_utf8_lossy(&payload[10..])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(first, 34 - snapshot_len);
+    let mut books = Books::default();
+    let mut adds = Vec::new();
+    let mut received = Vec::new();
+    loop {
+        let (kind, payload) = read_frame(&mut old).expect("snapshot stream");
+        assert_eq!(kind, b'S');
+        let message = Message::decode(&payload).unwrap();
+        received.push(message.body);
+        if let rtes_mdfeed::itch::Body::EndOfSnapshot { sequence } = message.body {
+            assert_eq!(sequence, 34);
+            break;
+        }
+        if let rtes_mdfeed::itch::Body::AddOrder { order_ref, .. } = message.body {
+            adds.push(order_ref);
+        }
+        books.apply(&message);
+    }
+    assert_eq!(received.len() as u64, snapshot_len);
     assert_eq!(
-        read_frame(&mut old),
-        Some((b'J', b"S".to_vec())),
-        "sequence 1 is gone"
+        received[0],
+        rtes_mdfeed::itch::Body::SystemEvent { event_code: b'Q' }
+    );
+    assert_eq!(book_of(&books), expected);
+    // Price-time priority: best price first, then the order of arrival.
+    let mut by_priority: Vec<(u64, (u8, u32, u32))> =
+        expected.iter().map(|(r, o)| (*r, *o)).collect();
+    by_priority.sort_by_key(|(order_ref, (_, price, _))| (std::cmp::Reverse(*price), *order_ref));
+    assert_eq!(
+        adds,
+        by_priority.iter().map(|(r, _)| *r).collect::<Vec<_>>()
     );
 
+    // Then live from 34, numbered like the multicast stream.
+    client.limit("LIVE", b'S', 7, "AAPL", P100 + CENT);
+    let live_ref = accepted_ref(&mut client);
+    let (kind, payload) = read_frame(&mut old).expect("live stream");
+    assert_eq!(kind, b'S');
+    match Message::decode(&payload).unwrap().body {
+        rtes_mdfeed::itch::Body::AddOrder { order_ref, .. } => assert_eq!(order_ref, live_ref),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // A recent number still replays from the history.
     let mut recent = TcpStream::connect(server.replay).unwrap();
     recent.set_read_timeout(Some(DEADLINE)).unwrap();
     login(&mut recent, 30);
@@ -451,6 +508,56 @@ fn replay_refuses_what_the_history_no_longer_holds() {
             other => panic!("unexpected {other:?}"),
         }
     }
+    // The SNAPSHOT session asks for a snapshot whatever the number.
+    let snapshot = rtes_mdfeed::subscriber::fetch_snapshot(server.replay, DEADLINE).unwrap();
+    assert_eq!(snapshot.live_from, 35);
+    let mut books = Books::default();
+    snapshot.messages.iter().for_each(|m| books.apply(m));
+    expected.insert(live_ref, (b'S', P100 + CENT, 7));
+    assert_eq!(book_of(&books), expected);
+    assert_eq!(server.terminate(), Some(0));
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn late_subscriber_rebuilds_the_book_from_a_snapshot_once_the_history_rolled() {
+    let path = small_history_config(16);
+    let server = FeedServer::start_with(&path, &[]);
+    let expected = trade(&server, 80);
+    // Joins after the history rolled: message 1 cannot be re-requested.
+    let mut config = SubscriberConfig::new(server.group, Some(server.rerequest));
+    config.replay = Some(server.replay);
+    config.request_retry = Duration::from_millis(50);
+    let mut subscriber = Subscriber::join(config).expect("join");
+    wait_for_book(&mut subscriber, &expected);
+    let stats = subscriber.stats();
+    assert_eq!(stats.snapshots, 1, "{stats:?}");
+    assert!(stats.tracker.requests >= 3, "{stats:?}");
+    assert_eq!(subscriber.books().unknown_orders(), 0);
+    assert_eq!(
+        subscriber.books().instrument(1).unwrap().trading_state,
+        b'T'
+    );
+
+    // And it stays exact live, over more than a history's worth.
+    let (user, password) = DEMO_USERS[1];
+    let (mut client, _) = SoupClient::login_ok(server.ouch, user, password);
+    let mut expected = expected;
+    for i in 0..40u32 {
+        client.limit(
+            &format!("L{i}"),
+            b'S',
+            10 + i,
+            "AAPL",
+            P100 + CENT * (30 + i),
+        );
+        expected.insert(
+            accepted_ref(&mut client),
+            (b'S', P100 + CENT * (30 + i), 10 + i),
+        );
+    }
+    wait_for_book(&mut subscriber, &expected);
+    assert_eq!(subscriber.stats().snapshots, 1);
     assert_eq!(server.terminate(), Some(0));
     std::fs::remove_file(&path).unwrap();
 }

@@ -30,8 +30,16 @@ impl History {
     /// A history bounded to about `bytes_max` bytes (at least one slot).
     pub fn with_bytes(bytes_max: usize) -> History {
         let capacity = (bytes_max / SLOT_BYTES).max(1);
+        let mut slots = vec![[0; SLOT_BYTES]; capacity];
+        // A zeroed allocation this large is fresh mmap'd memory that is not
+        // backed yet: without this write the publish path would take a page
+        // fault every 85 messages until the ring first wraps. `black_box`
+        // keeps the compiler from dropping a store of zeros into memory it
+        // knows is zero.
+        std::hint::black_box(&mut slots);
+        slots.fill([0; SLOT_BYTES]);
         History {
-            slots: vec![[0; SLOT_BYTES]; capacity],
+            slots,
             first: 1,
             len: 0,
         }

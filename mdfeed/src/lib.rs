@@ -8,6 +8,7 @@
 //! - [`moldudp`]: MoldUDP64 packets and requests;
 //! - [`history`]: bounded message history;
 //! - [`publisher`]: sans-I/O publisher (engine events → packets);
+//! - [`snapshot`]: the publisher's order-by-order books for late joiners;
 //! - [`net`]: loopback multicast and re-request sockets (socket2);
 //! - [`subscriber`]: sequence tracking, recovery, book building.
 //!
@@ -20,4 +21,5 @@ pub mod itch;
 pub mod moldudp;
 pub mod net;
 pub mod publisher;
+pub mod snapshot;
 pub mod subscriber;

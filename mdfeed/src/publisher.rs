@@ -31,6 +31,7 @@
 use crate::history::History;
 use crate::itch::{stock_field, Body, Header, Message, StockDirectory};
 use crate::moldudp::{header_packet, PacketBuilder, Request, END_OF_SESSION_COUNT, SESSION_LEN};
+use crate::snapshot::{SnapshotBooks, SnapshotError};
 use rtes_engine::{InstrumentConfig, MarketEvent, MarketEventKind, Side, TradingState};
 
 /// Nanoseconds in a day.
@@ -92,6 +93,9 @@ pub struct PublisherConfig {
     pub flush_interval_ns: u64,
     /// Heartbeat after this long without a packet.
     pub heartbeat_interval_ns: u64,
+    /// Resting orders the snapshot books hold at most (the engine's
+    /// `max_resting_orders`: the feed can never see more at once).
+    pub book_orders_max: usize,
 }
 
 /// Counters.
@@ -122,6 +126,9 @@ pub struct Publisher {
     pending_since_ns: u64,
     last_send_ns: u64,
     history: History,
+    books: SnapshotBooks,
+    /// Code of the last System Event published.
+    system_event: u8,
     stats: PublisherStats,
 }
 
@@ -137,6 +144,8 @@ impl Publisher {
             packet: PacketBuilder::new(config.session, config.payload_len_max),
             retransmit_packet: PacketBuilder::new(config.session, config.payload_len_max),
             history: History::with_bytes(config.history_bytes),
+            books: SnapshotBooks::new(instruments.len(), config.book_orders_max),
+            system_event: 0,
             cross_types: vec![b'O'; instruments.len()],
             states,
             instruments,
@@ -168,6 +177,74 @@ impl Publisher {
         self.config.session
     }
 
+    /// The books kept for snapshots.
+    pub fn snapshot_books(&self) -> &SnapshotBooks {
+        &self.books
+    }
+
+    /// Writes a GLIMPSE-style snapshot of the state after every message
+    /// published so far, passing each message to `emit`: the last System
+    /// Event; per instrument its Stock Directory and Trading Action; per
+    /// instrument every resting displayed order as an Add Order, bids then
+    /// asks, each in priority order; then End of Snapshot `G` with
+    /// [`Publisher::next_sequence`], the first live message that follows.
+    /// Timestamps are `now_unix_ns`'s time of day. Returns that sequence
+    /// number. Allocates (it sorts each side): call it off the publish path.
+    pub fn snapshot(
+        &self,
+        now_unix_ns: u64,
+        mut emit: impl FnMut(&Message),
+    ) -> Result<u64, SnapshotError> {
+        self.books.check_complete()?;
+        let timestamp_ns = now_unix_ns % DAY_NS;
+        let system = Header {
+            stock_locate: 0,
+            tracking_number: 0,
+            timestamp_ns,
+        };
+        if self.system_event != 0 {
+            let body = Body::SystemEvent {
+                event_code: self.system_event,
+            };
+            emit(&Message {
+                header: system,
+                body,
+            });
+        }
+        for (index, info) in self.instruments.iter().enumerate() {
+            let header = header(index, now_unix_ns);
+            emit(&Message {
+                header,
+                body: Body::StockDirectory(directory(info)),
+            });
+            let body = trading_action(info.stock, self.states[index]);
+            emit(&Message { header, body });
+        }
+        for (index, info) in self.instruments.iter().enumerate() {
+            let header = header(index, now_unix_ns);
+            for side in [b'B', b'S'] {
+                for order in self.books.side(index, side) {
+                    let body = Body::AddOrder {
+                        order_ref: order.order_ref,
+                        side,
+                        shares: order.shares,
+                        stock: info.stock,
+                        price: order.price,
+                    };
+                    emit(&Message { header, body });
+                }
+            }
+        }
+        let body = Body::EndOfSnapshot {
+            sequence: self.next_sequence,
+        };
+        emit(&Message {
+            header: system,
+            body,
+        });
+        Ok(self.next_sequence)
+    }
+
     /// Start of day: System Events `O`, `S`, `Q`, then per instrument a
     /// Stock Directory and a Trading Action with its initial state; flushed.
     pub fn start_of_day(&mut self, now_unix_ns: u64, now_ns: u64, sink: &mut impl PacketSink) {
@@ -178,26 +255,10 @@ impl Publisher {
         for index in 0..self.instruments.len() {
             let info = self.instruments[index];
             let header = header(index, now_unix_ns);
-            let directory = StockDirectory {
-                stock: info.stock,
-                market_category: b'Q',
-                financial_status: b'N',
-                round_lot_size: info.lot_size,
-                round_lots_only: b'N',
-                issue_classification: b'C',
-                issue_sub_type: *b"Z ",
-                authenticity: b'T',
-                short_sale_threshold: b'N',
-                ipo_flag: b'N',
-                luld_tier: b'2',
-                etp_flag: b'N',
-                etp_leverage: 0,
-                inverse: b'N',
-            };
             self.append(
                 &Message {
                     header,
-                    body: Body::StockDirectory(directory),
+                    body: Body::StockDirectory(directory(&info)),
                 },
                 now_ns,
                 sink,
@@ -238,12 +299,14 @@ impl Publisher {
             timestamp_ns: now_unix_ns % DAY_NS,
         };
         let body = Body::SystemEvent { event_code: code };
+        self.system_event = code;
         self.append(&Message { header, body }, now_ns, sink);
     }
 
     /// Publishes one engine event (buffered into the current packet).
     pub fn publish(&mut self, event: &MarketEvent, now_ns: u64, sink: &mut impl PacketSink) {
         let message = self.to_message(event);
+        self.books.apply(&message);
         self.append(&message, now_ns, sink);
     }
 
@@ -479,6 +542,26 @@ fn header(instrument: usize, ts_unix_ns: u64) -> Header {
         stock_locate: (instrument + 1) as u16,
         tracking_number: 0,
         timestamp_ns: ts_unix_ns % DAY_NS,
+    }
+}
+
+/// The `R` Stock Directory RTES announces for an instrument.
+fn directory(info: &InstrumentInfo) -> StockDirectory {
+    StockDirectory {
+        stock: info.stock,
+        market_category: b'Q',
+        financial_status: b'N',
+        round_lot_size: info.lot_size,
+        round_lots_only: b'N',
+        issue_classification: b'C',
+        issue_sub_type: *b"Z ",
+        authenticity: b'T',
+        short_sale_threshold: b'N',
+        ipo_flag: b'N',
+        luld_tier: b'2',
+        etp_flag: b'N',
+        etp_leverage: 0,
+        inverse: b'N',
     }
 }
 

@@ -205,6 +205,37 @@ fn trade_and_cross_layouts() {
 }
 
 #[test]
+fn end_of_snapshot_layout_has_no_common_header() {
+    let g = encode(Body::EndOfSnapshot { sequence: 1_234 });
+    assert_eq!(g.len(), 21);
+    assert_eq!(g[0], b'G');
+    assert_eq!(&g[1..], format!("{:>20}", 1_234).as_bytes());
+    let decoded = Message::decode(&g).unwrap();
+    assert_eq!(decoded.header, Header::default());
+    assert_eq!(decoded.body, Body::EndOfSnapshot { sequence: 1_234 });
+    assert_eq!(
+        encode(Body::EndOfSnapshot { sequence: u64::MAX })[1..],
+        *u64::MAX.to_string().as_bytes()
+    );
+    // Left-aligned digits are read too; anything else is an error.
+    let mut left = b"G".to_vec();
+    left.extend_from_slice(format!("{:<20}", 77).as_bytes());
+    assert_eq!(
+        Message::decode(&left).unwrap().body,
+        Body::EndOfSnapshot { sequence: 77 }
+    );
+    let mut junk = b"G".to_vec();
+    junk.extend_from_slice(b"        12x4        ");
+    assert_eq!(Message::decode(&junk), Err(ItchError::InvalidNumber(b'G')));
+    let blank = [b'G']
+        .iter()
+        .chain([b' '; 20].iter())
+        .copied()
+        .collect::<Vec<_>>();
+    assert_eq!(Message::decode(&blank), Err(ItchError::InvalidNumber(b'G')));
+}
+
+#[test]
 fn malformed_input_is_an_error() {
     assert_eq!(Message::decode(&[]), Err(ItchError::Empty));
     assert_eq!(Message::decode(b"Z"), Err(ItchError::UnknownType(b'Z')));
@@ -328,6 +359,15 @@ fn body() -> impl Strategy<Value = Body> {
 }
 
 proptest! {
+    #[test]
+    fn end_of_snapshot_round_trips(sequence: u64) {
+        let message = Message { header: Header::default(), body: Body::EndOfSnapshot { sequence } };
+        let mut out = [0u8; 64];
+        let len = message.encode(&mut out).unwrap();
+        prop_assert_eq!(len, 21);
+        prop_assert_eq!(Message::decode(&out[..len]).unwrap(), message);
+    }
+
     #[test]
     fn round_trip(locate: u16, tracking: u16, ts in 0u64..(1 << 48), body in body()) {
         let message = Message {

@@ -37,6 +37,7 @@ fn publisher(payload: usize) -> Publisher {
             history_bytes: 1 << 20,
             flush_interval_ns: 1_000,
             heartbeat_interval_ns: 1_000_000,
+            book_orders_max: 1_000,
         },
         instruments(),
     )
@@ -355,6 +356,7 @@ fn retransmission_answers_from_history() {
             history_bytes: 48 * 5,
             flush_interval_ns: 1,
             heartbeat_interval_ns: 1,
+            book_orders_max: 1_000,
         },
         instruments(),
     );

@@ -67,6 +67,7 @@ fn publishing_does_not_allocate_after_start_up() {
             history_bytes: 1 << 16,
             flush_interval_ns: 1_000,
             heartbeat_interval_ns: 1_000_000,
+            book_orders_max: 1_000,
         },
         vec![InstrumentInfo {
             stock: stock_field("AAPL"),

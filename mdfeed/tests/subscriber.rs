@@ -111,6 +111,7 @@ fn loopback_multicast_with_recovery_rebuilds_the_book() {
                 history_bytes: 1 << 20,
                 flush_interval_ns: 1,
                 heartbeat_interval_ns: 10_000_000,
+                book_orders_max: 1_000,
             },
             vec![InstrumentInfo {
                 stock: stock_field("AAPL"),

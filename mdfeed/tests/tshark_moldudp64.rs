@@ -31,6 +31,7 @@ fn packets() -> Vec<Vec<u8>> {
             history_bytes: 1 << 16,
             flush_interval_ns: 1,
             heartbeat_interval_ns: 1,
+            book_orders_max: 1_000,
         },
         vec![InstrumentInfo {
             stock: stock_field("AAPL"),

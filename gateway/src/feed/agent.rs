@@ -4,25 +4,49 @@
 //! Hot path (ring → ITCH encode → packet → `send_to`) allocates nothing:
 //! the publisher's buffers and history are allocated at start-up, and the
 //! request buffer is a fixed array.
+//!
+//! The re-request socket and the replay listener are registered with the
+//! agent's own `mio::Poll` and looked at at most every
+//! [`SOCKET_POLL_INTERVAL`], never once per round: a busy-spinning feed
+//! thread runs millions of rounds a second, and a non-blocking `accept`
+//! that finds nothing still allocates a socket inode, a file and a
+//! descriptor and frees them through RCU. At that rate the RCU callbacks
+//! ran in millisecond-long softirq batches (and in `ksoftirqd`) on the
+//! feed's own core and held the ring hand-off up by milliseconds.
 
 use super::drop::PacketDropper;
 use super::replay::ReplayServer;
 use crate::runtime::clock::{Clock, MonotonicClock};
 use crate::runtime::latency::{AgentStats, LatencyRecorder};
 use crate::runtime::{Agent, MarketRecord};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
 use rtes_mdfeed::moldudp::Request;
 use rtes_mdfeed::net::would_block;
 use rtes_mdfeed::publisher::{PacketSink, Publisher};
 use rtrb::Consumer;
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 /// Most events taken from the ring per `do_work` (fairness in shared mode).
 const BATCH_EVENTS_MAX: usize = 1_024;
-/// Most re-requests answered per `do_work`.
+/// Most re-requests answered per socket poll.
 const REQUESTS_PER_ROUND_MAX: usize = 16;
 /// Most messages sent in answer to one request.
 pub const REQUEST_COUNT_MAX: u16 = 2_000;
+/// Shortest time between two looks at the re-request and replay sockets: a
+/// re-request or a replay login waits at most this much longer, and the
+/// publish path pays one `epoll_wait` per interval instead of two syscalls
+/// per round.
+pub const SOCKET_POLL_INTERVAL: Duration = Duration::from_micros(50);
+/// Readiness events taken per socket poll (two sockets are registered).
+const POLL_EVENTS_MAX: usize = 8;
+/// Token of the re-request socket.
+const REREQUEST: Token = Token(0);
+/// Token of the replay listener.
+const REPLAY_LISTENER: Token = Token(1);
 
 /// The feed's UDP side.
 pub(crate) struct Transport {
@@ -101,12 +125,73 @@ struct Counters {
     malformed_requests: u64,
 }
 
+/// Readiness of the re-request and replay sockets (edge-triggered: a flag
+/// stays set until the socket said `WouldBlock`).
+struct SocketPoll {
+    poll: Poll,
+    events: Events,
+    next_poll_ns: u64,
+    rerequest_ready: bool,
+    listener_ready: bool,
+}
+
+impl SocketPoll {
+    fn new(rerequest: &UdpSocket, replay: &ReplayServer) -> io::Result<SocketPoll> {
+        let poll = Poll::new()?;
+        let registry = poll.registry();
+        registry.register(
+            &mut SourceFd(&rerequest.as_raw_fd()),
+            REREQUEST,
+            Interest::READABLE,
+        )?;
+        registry.register(
+            &mut SourceFd(&replay.listener_fd()),
+            REPLAY_LISTENER,
+            Interest::READABLE,
+        )?;
+        Ok(SocketPoll {
+            poll,
+            events: Events::with_capacity(POLL_EVENTS_MAX),
+            next_poll_ns: 0,
+            // Look once at start: something may have arrived before
+            // registration.
+            rerequest_ready: true,
+            listener_ready: true,
+        })
+    }
+
+    /// True (and readiness refreshed) if an interval has passed since the
+    /// last look.
+    fn due(&mut self, now_ns: u64) -> bool {
+        if now_ns < self.next_poll_ns {
+            return false;
+        }
+        self.next_poll_ns = now_ns + SOCKET_POLL_INTERVAL.as_nanos() as u64;
+        // A failed poll (EINTR) is retried next interval; flags stay.
+        if self
+            .poll
+            .poll(&mut self.events, Some(Duration::ZERO))
+            .is_ok()
+        {
+            for event in self.events.iter() {
+                match event.token() {
+                    REREQUEST => self.rerequest_ready = true,
+                    REPLAY_LISTENER => self.listener_ready = true,
+                    _ => {}
+                }
+            }
+        }
+        true
+    }
+}
+
 /// The market-data agent.
 pub struct FeedAgent<C: Clock = MonotonicClock> {
     market: Consumer<MarketRecord>,
     publisher: Publisher,
     transport: Transport,
     replay: ReplayServer,
+    sockets: SocketPoll,
     clock: C,
     latency: LatencyRecorder,
     pending: PendingStamps,
@@ -127,12 +212,14 @@ impl FeedAgent<MonotonicClock> {
         publisher: Publisher,
         transport: Transport,
         replay: ReplayServer,
-    ) -> Self {
-        FeedAgent {
+    ) -> io::Result<Self> {
+        let sockets = SocketPoll::new(&transport.rerequest, &replay)?;
+        Ok(FeedAgent {
             market,
             publisher,
             transport,
             replay,
+            sockets,
             clock: MonotonicClock,
             latency: LatencyRecorder::new("engine->mdfeed"),
             pending: PendingStamps {
@@ -142,7 +229,7 @@ impl FeedAgent<MonotonicClock> {
             },
             counters: Counters::default(),
             started: false,
-        }
+        })
     }
 }
 
@@ -184,13 +271,18 @@ impl<C: Clock> FeedAgent<C> {
         available
     }
 
+    /// Answers waiting re-requests (at most [`REQUESTS_PER_ROUND_MAX`]);
+    /// clears the readiness flag once the socket is empty.
     fn serve_requests(&mut self) -> usize {
         let mut buffer = [0u8; 64];
         let mut served = 0;
         for _ in 0..REQUESTS_PER_ROUND_MAX {
             let (len, from) = match self.transport.rerequest.recv_from(&mut buffer) {
                 Ok(received) => received,
-                Err(error) if would_block(&error) => break,
+                Err(error) if would_block(&error) => {
+                    self.sockets.rerequest_ready = false;
+                    break;
+                }
                 // ICMP errors from earlier answers surface here; ignore.
                 Err(_) => continue,
             };
@@ -210,6 +302,24 @@ impl<C: Clock> FeedAgent<C> {
                 });
         }
         served
+    }
+
+    /// Re-requests, replay logins and replay streams, when an interval has
+    /// passed since the last look.
+    fn serve_sockets(&mut self, now_ns: u64) -> usize {
+        if !self.sockets.due(now_ns) {
+            return 0;
+        }
+        let mut work = 0;
+        if self.sockets.rerequest_ready {
+            work += self.serve_requests();
+        }
+        if self.sockets.listener_ready {
+            work += self.replay.accept(now_ns);
+            self.sockets.listener_ready = false;
+        }
+        work += self.replay.serve(&self.publisher, now_ns);
+        work
     }
 }
 
@@ -233,13 +343,7 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
         if publisher.on_idle(now_ns, ring_empty, &mut sink) {
             work += 1;
         }
-        work += self.serve_requests();
-        work += self.replay.do_work(
-            self.publisher.history(),
-            self.publisher.next_sequence(),
-            now_ns,
-        );
-        work
+        work + self.serve_sockets(now_ns)
     }
 
     fn park_hint(&self) -> Option<Duration> {
@@ -258,8 +362,7 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
         }
         let (publisher, mut sink) = self.sink();
         publisher.end_of_session(unix_now_ns(), now_ns, &mut sink);
-        self.replay
-            .close(self.publisher.history(), self.publisher.next_sequence());
+        self.replay.close(&self.publisher);
     }
 
     fn stats(&mut self) -> Vec<AgentStats> {
@@ -279,6 +382,15 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
                 ("send_errors", self.counters.send_errors),
                 ("clamped_fields", publisher.clamped_fields),
                 ("replay_sessions", self.replay.sessions_accepted()),
+                ("snapshots", self.replay.snapshots_sent()),
+                (
+                    "snapshot_unknown_orders",
+                    self.publisher.snapshot_books().stats().unknown_orders,
+                ),
+                (
+                    "snapshot_refused_adds",
+                    self.publisher.snapshot_books().stats().refused_adds,
+                ),
             ],
         }]
     }

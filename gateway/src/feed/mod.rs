@@ -14,7 +14,7 @@ mod replay;
 
 pub use agent::{FeedAgent, REQUEST_COUNT_MAX};
 pub use drop::PacketDropper;
-pub use replay::{ReplayServer, REPLAY_SESSIONS_MAX};
+pub use replay::{ReplayServer, REPLAY_SESSIONS_MAX, SNAPSHOT_SESSION, SNAPSHOT_SESSIONS_MAX};
 
 use crate::config::{FeedSettings, Settings};
 use crate::runtime::server::{BoundPorts, FeedStage, StageError};
@@ -99,6 +99,7 @@ impl FeedStage for ItchFeed {
             history_bytes: feed.history_bytes,
             flush_interval_ns: feed.flush_interval.as_nanos() as u64,
             heartbeat_interval_ns: feed.heartbeat_interval.as_nanos() as u64,
+            book_orders_max: settings.engine.max_resting_orders as usize,
         };
         let instruments = settings
             .engine
@@ -126,7 +127,7 @@ impl FeedStage for ItchFeed {
             publisher.session(),
             settings.heartbeat_interval,
         );
-        Ok(FeedAgent::new(
+        let agent = FeedAgent::new(
             market,
             publisher,
             agent::Transport {
@@ -136,6 +137,8 @@ impl FeedStage for ItchFeed {
                 dropper,
             },
             replay,
-        ))
+        )
+        .map_err(|error| format!("feed: cannot create the socket poll: {error}"))?;
+        Ok(agent)
     }
 }

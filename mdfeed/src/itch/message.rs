@@ -153,6 +153,14 @@ pub enum Body {
         /// `O` `C` `H` `I`.
         cross_type: u8,
     },
+    /// GLIMPSE 5.0 `G` End of Snapshot: the snapshot before it is the book
+    /// as of ITCH message `sequence` (the next live message). It has no
+    /// common header on the wire: encoding ignores [`Message::header`] and
+    /// decoding gives a default one.
+    EndOfSnapshot {
+        /// First ITCH sequence number after the snapshot.
+        sequence: u64,
+    },
 }
 
 /// One ITCH 5.0 message.
@@ -199,6 +207,9 @@ pub enum ItchError {
     /// A side byte other than `B` or `S`.
     #[error("invalid side byte {0:#04x}")]
     InvalidSide(u8),
+    /// An ASCII number field that is not digits padded with spaces.
+    #[error("ITCH message type {0:#04x} has an invalid ASCII number")]
+    InvalidNumber(u8),
     /// The output buffer is too small.
     #[error("message needs {needed} bytes, buffer has {available}")]
     BufferTooSmall {
@@ -207,6 +218,29 @@ pub enum ItchError {
         /// Bytes available.
         available: usize,
     },
+}
+
+/// `value` as 20 ASCII digits padded with spaces on the left.
+fn ascii_number(value: u64) -> [u8; 20] {
+    let mut out = [b' '; 20];
+    let mut rest = value;
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out
+}
+
+/// Digits with optional spaces around them; `None` otherwise.
+fn parse_ascii_number(field: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(field).ok()?.trim_matches(' ');
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 fn check_side(side: u8) -> Result<u8, ItchError> {
@@ -270,6 +304,7 @@ impl Message {
             Body::OrderReplace { .. } => ORDER_REPLACE,
             Body::Trade { .. } => TRADE,
             Body::CrossTrade { .. } => CROSS_TRADE,
+            Body::EndOfSnapshot { .. } => END_OF_SNAPSHOT,
         }
     }
 
@@ -403,6 +438,13 @@ impl Message {
                     shares: U64::new(shares), stock: stock, cross_price: U32::new(price),
                     match_number: U64::new(match_number), cross_type: cross_type,
                 }),
+                out,
+            ),
+            Body::EndOfSnapshot { sequence } => write_record(
+                &EndOfSnapshotRecord {
+                    message_type: END_OF_SNAPSHOT,
+                    sequence_number: ascii_number(sequence),
+                },
                 out,
             ),
         }
@@ -551,6 +593,12 @@ impl Message {
                 };
                 (header!(r), body)
             }
+            END_OF_SNAPSHOT => {
+                let r: &EndOfSnapshotRecord = read_record(bytes)?;
+                let sequence = parse_ascii_number(&r.sequence_number)
+                    .ok_or(ItchError::InvalidNumber(END_OF_SNAPSHOT))?;
+                (Header::default(), Body::EndOfSnapshot { sequence })
+            }
             other => return Err(ItchError::UnknownType(other)),
         };
         Ok(Message { header, body })
@@ -573,6 +621,7 @@ pub fn encoded_len(message_type: u8) -> Option<usize> {
         ORDER_REPLACE => size_of::<OrderReplaceRecord>(),
         TRADE => size_of::<TradeRecord>(),
         CROSS_TRADE => size_of::<CrossTradeRecord>(),
+        END_OF_SNAPSHOT => size_of::<EndOfSnapshotRecord>(),
         _ => return None,
     })
 }

@@ -30,6 +30,8 @@ pub mod message_type {
     pub const TRADE: u8 = b'P';
     /// `Q` Cross Trade.
     pub const CROSS_TRADE: u8 = b'Q';
+    /// GLIMPSE 5.0 End of Snapshot (no common header).
+    pub const END_OF_SNAPSHOT: u8 = b'G';
 }
 
 /// Length of the common header (type, locate, tracking, timestamp).
@@ -224,3 +226,19 @@ wire_record!(
     /// `O` opening, `C` closing, `H` halt/IPO, `I` intraday.
     cross_type: u8,
 });
+
+/// GLIMPSE 5.0 `G` End of Snapshot: the only record without the common
+/// header. The sequence number is the TotalView-ITCH sequence number the
+/// snapshot is valid at (the next live message), as ASCII digits padded
+/// with spaces on the left to 20 characters, as SoupBinTCP writes numbers.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+)]
+#[repr(C)]
+pub struct EndOfSnapshotRecord {
+    /// `G`.
+    pub message_type: u8,
+    /// Sequence number, 20 ASCII characters.
+    pub sequence_number: [u8; 20],
+}
+const _: () = assert!(core::mem::size_of::<EndOfSnapshotRecord>() == 21);

@@ -1,7 +1,11 @@
 //! The socket side of a subscriber: joins the multicast group on loopback,
 //! feeds packets to a [`SequenceTracker`], asks the re-request server for
-//! what is missing, and applies delivered messages to [`Books`].
+//! what is missing, and applies delivered messages to [`Books`]. When the
+//! re-request server cannot fill a gap (its history moved on), it fetches a
+//! snapshot from the replay server ([`fetch_snapshot`]), rebuilds the books
+//! from it and continues from the snapshot's sequence number.
 
+use super::snapshot::{fetch_snapshot, SnapshotFetchError};
 use super::{Books, SequenceTracker, TrackerStats};
 use crate::itch::Message;
 use crate::moldudp::{Packet, PAYLOAD_LEN_MAX};
@@ -19,6 +23,15 @@ pub struct SubscriberConfig {
     pub interface: Ipv4Addr,
     /// MoldUDP64 re-request server; `None` = no recovery.
     pub rerequest: Option<SocketAddr>,
+    /// SoupBinTCP replay server that serves snapshots; `None` = a gap the
+    /// re-request server cannot fill stays open.
+    pub replay: Option<SocketAddr>,
+    /// Requests in a row for the same missing message, unanswered, after
+    /// which a snapshot is fetched (with `request_retry`, the wait before
+    /// falling back).
+    pub unanswered_requests_max: u32,
+    /// Longest wait for a whole snapshot.
+    pub snapshot_timeout: Duration,
     /// First sequence number wanted (1 = the whole session via recovery).
     pub first_sequence: u64,
     /// Most messages asked for per request.
@@ -36,6 +49,9 @@ impl SubscriberConfig {
             group,
             interface: Ipv4Addr::LOCALHOST,
             rerequest,
+            replay: None,
+            unanswered_requests_max: 3,
+            snapshot_timeout: Duration::from_secs(10),
             first_sequence: 1,
             request_count_max: 1_000,
             request_retry: Duration::from_millis(200),
@@ -53,8 +69,24 @@ pub struct SubscriberStats {
     pub retransmission_packets: u64,
     /// Datagrams that were not valid MoldUDP64 or ITCH.
     pub malformed: u64,
+    /// Snapshots fetched and applied.
+    pub snapshots: u64,
+    /// Messages those snapshots held.
+    pub snapshot_messages: u64,
     /// Sequence tracking counters.
     pub tracker: TrackerStats,
+}
+
+/// Why [`Subscriber::poll`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubscriberError {
+    /// A socket operation failed.
+    #[error("subscriber socket: {0}")]
+    Io(#[from] io::Error),
+    /// A snapshot was needed and could not be fetched.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotFetchError),
 }
 
 /// A market-data subscriber.
@@ -117,13 +149,16 @@ impl Subscriber {
     }
 
     /// Receives for up to `timeout`, applying every in-order message to the
-    /// books and passing it to `on_message`; sends recovery requests.
+    /// books and passing it to `on_message`; sends recovery requests, and
+    /// falls back to a snapshot when they go unanswered (then the books are
+    /// rebuilt from scratch and the snapshot's messages are passed to
+    /// `on_message` with sequence number 0, ending with End of Snapshot).
     /// Returns the number of messages delivered.
     pub fn poll(
         &mut self,
         timeout: Duration,
         mut on_message: impl FnMut(u64, &Message),
-    ) -> io::Result<u64> {
+    ) -> Result<u64, SubscriberError> {
         let deadline = Instant::now() + timeout;
         let mut delivered = 0;
         loop {
@@ -131,6 +166,12 @@ impl Subscriber {
             busy |= self.receive_from_multicast(&mut delivered, &mut on_message)?;
             busy |= self.receive_from_requests(&mut delivered, &mut on_message)?;
             self.send_request()?;
+            if self.tracker.unanswered_requests() >= self.config.unanswered_requests_max {
+                if let Some(server) = self.config.replay {
+                    self.recover_by_snapshot(server, &mut delivered, &mut on_message)?;
+                    busy = true;
+                }
+            }
             if Instant::now() >= deadline {
                 return Ok(delivered);
             }
@@ -196,6 +237,46 @@ impl Subscriber {
                 }
                 Err(_) => *malformed += 1,
             });
+    }
+
+    /// Replaces the books with a snapshot and continues after it.
+    fn recover_by_snapshot(
+        &mut self,
+        server: SocketAddr,
+        delivered: &mut u64,
+        on_message: &mut impl FnMut(u64, &Message),
+    ) -> Result<(), SubscriberError> {
+        let snapshot = fetch_snapshot(server, self.config.snapshot_timeout)?;
+        self.stats.snapshots += 1;
+        self.stats.snapshot_messages += snapshot.messages.len() as u64;
+        self.books = Books::default();
+        for message in &snapshot.messages {
+            self.books.apply(message);
+            on_message(0, message);
+        }
+        on_message(
+            0,
+            &Message {
+                header: Default::default(),
+                body: crate::itch::Body::EndOfSnapshot {
+                    sequence: snapshot.live_from,
+                },
+            },
+        );
+        let books = &mut self.books;
+        let malformed = &mut self.stats.malformed;
+        self.tracker.restart_at(
+            snapshot.live_from,
+            |sequence, bytes| match Message::decode(bytes) {
+                Ok(message) => {
+                    books.apply(&message);
+                    on_message(sequence, &message);
+                    *delivered += 1;
+                }
+                Err(_) => *malformed += 1,
+            },
+        );
+        Ok(())
     }
 
     fn send_request(&mut self) -> io::Result<()> {

@@ -1,14 +1,18 @@
 //! The subscriber side: sequence tracking with gap recovery
 //! ([`SequenceTracker`]), order-by-order books ([`Books`], [`OrderBook`]),
-//! and a socket client that puts them together ([`Subscriber`]).
+//! a snapshot client for gaps the re-request server cannot fill
+//! ([`fetch_snapshot`]), and a socket client that puts them together
+//! ([`Subscriber`]).
 //!
 //! Unlike the publisher this is not a hot path: it allocates (pending
 //! out-of-order messages, book maps) and is meant for tools and tests.
 
 mod book;
 mod client;
+mod snapshot;
 mod tracker;
 
 pub use book::{Books, Instrument, Level, OrderBook, RestingOrder};
-pub use client::{Subscriber, SubscriberConfig, SubscriberStats};
+pub use client::{Subscriber, SubscriberConfig, SubscriberError, SubscriberStats};
+pub use snapshot::{fetch_snapshot, Snapshot, SnapshotFetchError, SNAPSHOT_SESSION};
 pub use tracker::{SequenceTracker, TrackerStats};

@@ -21,6 +21,10 @@ pub struct TrackerStats {
     pub pending_overflow: u64,
     /// End-of-session packets seen.
     pub end_of_session: u64,
+    /// Times the tracker jumped forward to a snapshot's sequence number.
+    pub restarts: u64,
+    /// Messages skipped by those jumps (covered by the snapshots instead).
+    pub skipped: u64,
 }
 
 /// Tracks one MoldUDP64 session's sequence numbers.
@@ -50,6 +54,10 @@ pub struct SequenceTracker {
     last_request_ns: Option<u64>,
     /// One past the last message asked for by the outstanding request.
     request_end: u64,
+    /// First message asked for by the outstanding request.
+    request_start: u64,
+    /// Requests in a row that repeated the previous one unanswered.
+    unanswered: u32,
     retry_ns: u64,
     stats: TrackerStats,
 }
@@ -68,6 +76,8 @@ impl SequenceTracker {
             in_gap: false,
             last_request_ns: None,
             request_end: 0,
+            request_start: 0,
+            unanswered: 0,
             retry_ns,
             stats: TrackerStats::default(),
         }
@@ -91,6 +101,34 @@ impl SequenceTracker {
     /// Whether messages are known to be missing.
     pub fn in_gap(&self) -> bool {
         self.known_end > self.next
+    }
+
+    /// Requests in a row that asked again for the same first missing
+    /// message because the previous one went unanswered (0 after any
+    /// progress). A few in a row mean the re-request server no longer
+    /// holds it: time for a snapshot.
+    pub fn unanswered_requests(&self) -> u32 {
+        self.unanswered
+    }
+
+    /// Continues from `sequence` (a snapshot's `live_from`): what comes
+    /// before it is no longer wanted, held messages from it on are
+    /// delivered now, and request state starts over. Does nothing if
+    /// `sequence` is not ahead of the next expected message.
+    pub fn restart_at(&mut self, sequence: u64, mut deliver: impl FnMut(u64, &[u8])) {
+        if sequence <= self.next {
+            return;
+        }
+        self.stats.restarts += 1;
+        self.stats.skipped += sequence - self.next;
+        self.pending = self.pending.split_off(&sequence);
+        self.next = sequence;
+        self.known_end = self.known_end.max(sequence);
+        self.last_request_ns = None;
+        self.unanswered = 0;
+        self.request_end = 0;
+        self.drain_pending(&mut deliver);
+        self.update_gap_state();
     }
 
     /// Processes a packet (live or retransmitted); calls `deliver` for every
@@ -147,6 +185,7 @@ impl SequenceTracker {
         } else if !in_gap && self.in_gap {
             self.stats.gaps_recovered += 1;
             self.last_request_ns = None;
+            self.unanswered = 0;
         }
         self.in_gap = in_gap;
     }
@@ -174,6 +213,14 @@ impl SequenceTracker {
             .unwrap_or(self.known_end)
             .min(self.known_end);
         let count = (missing_end - self.next).clamp(1, u64::from(count_max)) as u16;
+        // The same first message again: the last request got no answer
+        // (lost, or the history no longer holds it).
+        if self.last_request_ns.is_some() && self.next == self.request_start {
+            self.unanswered += 1;
+        } else {
+            self.unanswered = 0;
+        }
+        self.request_start = self.next;
         self.last_request_ns = Some(now_ns);
         self.request_end = self.next + u64::from(count);
         self.stats.requests += 1;

@@ -4,9 +4,13 @@
 //!
 //! ```text
 //! md-listen [--group 239.255.0.1:26400] [--interface 127.0.0.1]
-//!           [--rerequest 127.0.0.1:15003 | --no-recovery] [--symbols AAPL,MSFT]
-//!           [--format text|json] [--depth N] [--duration SECS] [--from-sequence N]
+//!           [--rerequest 127.0.0.1:15003 | --no-recovery] [--replay 127.0.0.1:15002]
+//!           [--symbols AAPL,MSFT] [--format text|json] [--depth N] [--duration SECS]
+//!           [--from-sequence N]
 //! ```
+//! With `--replay`, a gap the re-request server can no longer fill (its
+//! history moved on) is closed by a snapshot from the replay server; the
+//! snapshot's messages print with sequence number 0.
 //! Counters (messages, packets, gaps recovered …) go to stderr at the end
 //! (Ctrl-C, `--duration`, or the feed's End of Session).
 
@@ -46,6 +50,10 @@ struct Args {
     /// Do not recover gaps (print what arrives).
     #[arg(long)]
     no_recovery: bool,
+    /// SoupBinTCP replay server, for a snapshot when the re-request server
+    /// no longer holds what is missing.
+    #[arg(long)]
+    replay: Option<SocketAddr>,
     /// Only these symbols (comma separated); default all.
     #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
@@ -86,6 +94,7 @@ fn run(args: Args) -> Result<()> {
         SubscriberConfig::new(args.group, (!args.no_recovery).then_some(args.rerequest));
     config.interface = args.interface;
     config.first_sequence = args.from_sequence;
+    config.replay = args.replay.filter(|_| !args.no_recovery);
     let mut subscriber = Subscriber::join(config)
         .with_context(|| format!("joining {} on {}", args.group, args.interface))?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -97,11 +106,21 @@ fn run(args: Args) -> Result<()> {
         .map(|seconds| Instant::now() + Duration::from_secs_f64(seconds));
     let mut lines: Vec<String> = Vec::new();
     let mut books_seen = Books::default();
+    let mut in_snapshot = false;
     while !stop.load(Ordering::Acquire) {
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             break;
         }
         subscriber.poll(Duration::from_millis(50), |sequence, message| {
+            // A snapshot (sequence 0, up to End of Snapshot) replaces the
+            // books: start the mirror over at its first message.
+            if sequence == 0 && !in_snapshot {
+                books_seen = Books::default();
+                in_snapshot = true;
+            }
+            if let Body::EndOfSnapshot { .. } = message.body {
+                in_snapshot = false;
+            }
             // The subscriber applied the message already; mirror it to
             // know symbols and books at this point for printing.
             books_seen.apply(message);
@@ -118,7 +137,7 @@ fn run(args: Args) -> Result<()> {
     }
     let stats = subscriber.stats();
     eprintln!(
-        "messages {} packets {} retransmission_packets {} gaps_detected {} gaps_recovered {} duplicates {} requests {} malformed {}",
+        "messages {} packets {} retransmission_packets {} gaps_detected {} gaps_recovered {} duplicates {} requests {} snapshots {} malformed {}",
         stats.tracker.delivered,
         stats.packets,
         stats.retransmission_packets,
@@ -126,6 +145,7 @@ fn run(args: Args) -> Result<()> {
         stats.tracker.gaps_recovered,
         stats.tracker.duplicates,
         stats.tracker.requests,
+        stats.snapshots,
         stats.malformed,
     );
     Ok(())
@@ -179,6 +199,7 @@ fn text(args: &Args, books: &Books, symbol: &str, message: &Message) -> Option<S
             price(p)
         )),
         Body::StockDirectory(_) => Some(format!("{symbol:<8} listed (locate {locate})")),
+        Body::EndOfSnapshot { sequence } => Some(format!("end of snapshot: live from {sequence}")),
         _ => {
             let book = books.book(locate)?;
             let mut line = format!("{symbol:<8}");
@@ -316,6 +337,7 @@ fn json(sequence: u64, symbol: &str, message: &Message) -> String {
             add("match_number", match_number.to_string());
             add("cross_type", char_of(cross_type));
         }
+        Body::EndOfSnapshot { sequence } => add("live_from", sequence.to_string()),
     }
     format!("{{{}}}", fields.join(","))
 }
