@@ -27,7 +27,6 @@ fn synthetic_report() -> Report {
         send_end_ns: 10_999_000_000,
         cleanup_cancels: 7,
         not_sent: 0,
-        closed_sessions: vec![],
     };
     let mut stats = Stats::default();
     for value in 1..=4_500u64 {

@@ -67,7 +67,6 @@ pub struct Receiver {
     start: Instant,
     stats: Stats,
     drain_timeout: Duration,
-    closed_sessions: Vec<String>,
 }
 
 /// How many unanswered tokens the report lists.
@@ -110,7 +109,6 @@ impl Receiver {
             start,
             stats: Stats::default(),
             drain_timeout,
-            closed_sessions: Vec::new(),
         })
     }
 
@@ -148,9 +146,12 @@ impl Receiver {
             for event in events.iter() {
                 self.drain_socket(event.token().0);
             }
-            // The sender may have given up on a session (a failed write).
+            // The sender may have given up on a session (a failed write):
+            // read what the server said last (often the real reason), then
+            // stop.
             for index in 0..self.connections.len() {
                 if self.connections[index].open && self.links[index].is_closed() {
+                    self.drain_socket(index);
                     self.close(index, None);
                 }
             }
@@ -182,11 +183,21 @@ impl Receiver {
             }
         }
         let (unanswered_count, unanswered_first) = snapshot.unwrap_or_default();
+        let closed_sessions = self
+            .connections
+            .iter()
+            .zip(self.links.iter())
+            .enumerate()
+            .filter_map(|(index, (connection, link))| {
+                let why = link.reason()?;
+                Some(format!("session {index} ({}): {why}", connection.name))
+            })
+            .collect();
         Ok(ReceiverOutcome {
             stats: self.stats,
             unanswered_count,
             unanswered_first,
-            closed_sessions: self.closed_sessions,
+            closed_sessions,
         })
     }
 
@@ -198,10 +209,8 @@ impl Receiver {
             connection.open = false;
             let _ = self.poll.registry().deregister(&mut connection.stream);
             if let Some(why) = why {
-                self.closed_sessions
-                    .push(format!("session {index} ({}): {why}", connection.name));
+                self.links[index].close_from_receiver(why);
             }
-            self.links[index].close();
         }
     }
 

@@ -266,12 +266,7 @@ impl Report {
             cleanup_cancels: sent.cleanup_cancels,
             not_sent: sent.not_sent,
             test_requests: stats.test_requests,
-            closed_sessions: received
-                .closed_sessions
-                .iter()
-                .chain(&sent.closed_sessions)
-                .cloned()
-                .collect(),
+            closed_sessions: received.closed_sessions.clone(),
             latency,
             send_lag,
             baseline,

@@ -83,7 +83,6 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Resu
         write_halves.push(WriteHalf {
             stream: session.stream.try_clone().context("cloning the socket")?,
             encoder: session.encoder,
-            name: session.name.clone(),
         });
         read_halves.push(ReadHalf {
             stream: session.stream,

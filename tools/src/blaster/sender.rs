@@ -40,14 +40,11 @@ pub struct WriteHalf {
     pub stream: TcpStream,
     /// Its encoder.
     pub encoder: SessionEncoder,
-    /// Username or SenderCompID, for reports.
-    pub name: String,
 }
 
 struct Outbound {
     stream: TcpStream,
     encoder: SessionEncoder,
-    name: String,
     buffer: Vec<u8>,
     live: LiveSet,
     last_write: Instant,
@@ -92,8 +89,6 @@ pub struct SenderOutcome {
     pub cleanup_cancels: u64,
     /// Scheduled messages not sent because their session had closed.
     pub not_sent: u64,
-    /// Sessions the sender gave up on (a write failed), with why.
-    pub closed_sessions: Vec<String>,
 }
 
 /// The sender of a run.
@@ -111,7 +106,6 @@ pub struct Sender {
     next_number: u64,
     counts: SentCounts,
     not_sent: u64,
-    closed_sessions: Vec<String>,
     /// A TestReqID being answered (capacity reserved once).
     test_request_id: Vec<u8>,
 }
@@ -139,7 +133,6 @@ impl Sender {
             .map(|half| Outbound {
                 stream: half.stream,
                 encoder: half.encoder,
-                name: half.name,
                 buffer: Vec::with_capacity(FLUSH_BYTES * 2),
                 live: LiveSet::new(max_live_per_session),
                 last_write: Instant::now(),
@@ -160,7 +153,6 @@ impl Sender {
             next_number: 0,
             counts: SentCounts::default(),
             not_sent: 0,
-            closed_sessions: Vec::new(),
             test_request_id: Vec::with_capacity(super::fix::TEST_REQUEST_ID_MAX),
         }
     }
@@ -248,7 +240,6 @@ impl Sender {
             send_end_ns,
             cleanup_cancels,
             not_sent: self.not_sent,
-            closed_sessions: std::mem::take(&mut self.closed_sessions),
         })
     }
 
@@ -389,11 +380,7 @@ impl Sender {
         }
         if let Err(why) = flush(outbound) {
             outbound.open = false;
-            self.links[session].close();
-            self.closed_sessions.push(format!(
-                "session {session} ({}): sending failed: {why}",
-                outbound.name
-            ));
+            self.links[session].close_from_sender(format!("sending failed: {why}"));
         }
     }
 

@@ -69,13 +69,14 @@ pub fn login(config: &Config, index: usize, timeout: Duration) -> Result<LoggedI
     })
 }
 
-/// What the receiver tells the sender about one session: that it is over,
-/// and which FIX TestRequest to answer. Both are rare, so the sender pays
-/// two relaxed-cost atomic loads per session per round and takes the lock
-/// only when a TestRequest is waiting.
+/// What the sender and the receiver tell each other about one session:
+/// that it is over and why, and which FIX TestRequest to answer. Both are
+/// rare, so the sender pays two atomic loads per session per round and
+/// the locks are taken only when something happened.
 #[derive(Debug)]
 pub struct SessionLink {
     closed: AtomicBool,
+    reason: Mutex<Option<String>>,
     test_request_pending: AtomicBool,
     test_request_id: Mutex<Vec<u8>>,
 }
@@ -84,6 +85,7 @@ impl Default for SessionLink {
     fn default() -> Self {
         SessionLink {
             closed: AtomicBool::new(false),
+            reason: Mutex::new(None),
             test_request_pending: AtomicBool::new(false),
             test_request_id: Mutex::new(Vec::with_capacity(fix::TEST_REQUEST_ID_MAX)),
         }
@@ -91,9 +93,40 @@ impl Default for SessionLink {
 }
 
 impl SessionLink {
-    /// Marks the session over: nothing more is sent on it.
-    pub fn close(&self) {
+    /// Receiver: the session is over because of what the server said or
+    /// did; this reason replaces the sender's (a failed write is usually
+    /// the consequence of the server closing, not the cause).
+    ///
+    /// ```
+    /// use rtes_tools::blaster::session::SessionLink;
+    /// let link = SessionLink::default();
+    /// link.close_from_sender("sending failed: Broken pipe".into());
+    /// link.close_from_receiver("venue logged out: bye".into());
+    /// link.close_from_sender("sending failed again".into());
+    /// assert!(link.is_closed());
+    /// assert_eq!(link.reason().as_deref(), Some("venue logged out: bye"));
+    /// ```
+    pub fn close_from_receiver(&self, why: String) {
+        *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
         self.closed.store(true, Ordering::Release);
+    }
+
+    /// Sender: the session is over because writing to it failed; the
+    /// receiver's reason, when it has one, wins.
+    pub fn close_from_sender(&self, why: String) {
+        self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(why);
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Why the session closed, if it did.
+    pub fn reason(&self) -> Option<String> {
+        self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Whether the session is over.
