@@ -60,7 +60,7 @@ fn encode_round(encoder: &mut SessionEncoder, out: &mut Vec<u8>, number: u64) {
                 side: Side::Buy,
                 price: 1_900_100,
                 shares: 300,
-                ioc: number % 2 == 0,
+                ioc: number.is_multiple_of(2),
             },
         )
         .unwrap();
