@@ -16,7 +16,7 @@ use rtes_gateway::config::credentials::{hash_password, random_salt};
 use rtes_gateway::config::{self, default_config_path, parse_assignment, Overrides, Settings};
 use rtes_gateway::feed::ItchFeed;
 use rtes_gateway::runtime::{run_server, BoundPorts, CountingFeed};
-use rtes_gateway::server::frontend::OuchFrontend;
+use rtes_gateway::server::order_entry::OrderEntryFrontend;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -269,7 +269,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let report = if settings.feed.enabled {
         run_server(
             &settings,
-            OuchFrontend::default(),
+            OrderEntryFrontend::default(),
             ItchFeed::default(),
             &shutdown,
             on_bound,
@@ -277,7 +277,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     } else {
         run_server(
             &settings,
-            OuchFrontend::default(),
+            OrderEntryFrontend::default(),
             CountingFeed,
             &shutdown,
             on_bound,

@@ -288,10 +288,20 @@ impl FixAcceptor {
                 None => &mut self.discard,
             };
             let body = &self.body;
-            if let Err(error) =
-                slot.session
-                    .send_application(msg_type, now, output, |encoder| encoder.raw_fields(body))
-            {
+            let before = output.len();
+            let sent = slot
+                .session
+                .send_application(msg_type, now, &mut *output, |encoder| {
+                    encoder.raw_fields(body)
+                });
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                log_messages(
+                    "out",
+                    &slot.settings.target_comp_id,
+                    &output[before.min(output.len())..],
+                );
+            }
+            if let Err(error) = sent {
                 tracing::error!(session = %slot.settings.target_comp_id, %error,
                     "fix: message store failed; disconnecting the session");
                 if let Some(connection) = slot.connection {
@@ -360,6 +370,9 @@ impl FixAcceptor {
     }
 
     fn flush_dirty(&mut self) -> usize {
+        // What a peer sees must be on its way to disk first: a crash must
+        // never make the store forget a MsgSeqNum the peer already has.
+        self.flush_stores();
         let mut flushed = 0;
         while let Some(index) = self.dirty.pop() {
             flushed += 1;
@@ -561,24 +574,43 @@ impl FixAcceptor {
             logon: None,
             messages_in: 0,
         };
-        let input = &connection.read_buffer[..connection.read_len];
-        let consumed = slot
-            .session
-            .on_bytes(input, now, &mut connection.write_buffer, &mut handler);
-        let logon = handler.logon.take();
-        self.stats.messages_in += handler.messages_in;
-        connection.consume_input(consumed);
-        if let Some(accepted) = logon {
-            if accepted {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let input = &connection.read_buffer[..connection.read_len];
+            log_messages("in", &slot.settings.target_comp_id, input);
+        }
+        let written_before = connection.write_buffer.len();
+        loop {
+            let input = &connection.read_buffer[..connection.read_len];
+            let consumed =
                 slot.session
-                    .accept_logon(now, &mut connection.write_buffer);
-            } else {
-                slot.session.refuse_logon(
-                    "invalid Username or Password",
-                    now,
-                    &mut connection.write_buffer,
-                );
+                    .on_bytes(input, now, &mut connection.write_buffer, &mut handler);
+            connection.consume_input(consumed);
+            // A Logon with credentials stops the session reading until we
+            // decide; then it is offered the rest of the buffer.
+            match handler.logon.take() {
+                Some(true) => {
+                    slot.session
+                        .accept_logon(now, &mut connection.write_buffer, &mut handler);
+                    if connection.read_len == 0 {
+                        break;
+                    }
+                }
+                Some(false) => {
+                    slot.session.refuse_logon(
+                        "invalid Username or Password",
+                        now,
+                        &mut connection.write_buffer,
+                    );
+                    break;
+                }
+                None => break,
             }
+        }
+        self.stats.messages_in += handler.messages_in;
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let written =
+                &connection.write_buffer[written_before.min(connection.write_buffer.len())..];
+            log_messages("out", &slot.settings.target_comp_id, written);
         }
         slot.store_dirty = true;
         self.mark_dirty(index);
@@ -658,7 +690,10 @@ impl FixAcceptor {
             return;
         };
         let close_reason = match reason {
-            DisconnectReason::LoggedOut => CloseReason::Logout,
+            DisconnectReason::LogoutCompleted => CloseReason::Logout,
+            DisconnectReason::LogonTimeout => CloseReason::LoginTimeout,
+            DisconnectReason::HeartbeatTimeout => CloseReason::IdleTimeout,
+            DisconnectReason::LogonRefused => CloseReason::LoginRejected,
             _ => CloseReason::ProtocolError,
         };
         if let Some(connection) = self.connections[connection].as_mut() {
@@ -772,6 +807,15 @@ impl FixAcceptor {
     }
 }
 
+/// One debug line per complete message in `bytes`, secrets redacted.
+fn log_messages(direction: &str, session: &str, bytes: &[u8]) {
+    let mut rest = bytes;
+    while let Frame::Complete(length) = frame(rest, usize::MAX) {
+        tracing::debug!(session, direction, message = %super::redact::redacted(&rest[..length]), "fix: message");
+        rest = &rest[length..];
+    }
+}
+
 /// The client's CompID from a first message that must be a Logon addressed to us.
 fn route_target(message: &Message<'_>, our_comp_id: &str) -> Result<Vec<u8>, String> {
     if message.msg_type() != b"A" {
@@ -797,7 +841,9 @@ fn open_session(
     let key = format!("{}-{}", fix.sender_comp_id, settings.target_comp_id);
     let options = StoreOptions {
         fsync: fix.store_fsync,
+        // Outbound messages are RTES's own; far below this.
         max_message_bytes: fix.max_message_bytes.max(16 * 1024),
+        ..StoreOptions::default()
     };
     let (store, recovery) = FileMessageStore::open(&fix.store_dir, &key, options)
         .map_err(|error| format!("fix.store_dir: session {key}: {error}"))?;
@@ -821,6 +867,11 @@ fn open_session(
         max_fields: fix.max_fields,
         max_queued_bytes: fix.max_message_bytes * 64,
         username: settings.username.clone(),
+        credential_check: if settings.username.is_some() {
+            super::session::CredentialCheck::Caller
+        } else {
+            super::session::CredentialCheck::None
+        },
     };
     let account_name = config
         .account_names
@@ -924,7 +975,7 @@ impl SessionHandler<FileMessageStore> for Handler<'_> {
         let Some(entry) = self.entry.as_deref_mut() else {
             self.reflect(message);
             let body = &*self.body;
-            let _ = reply.send(message.msg_type(), |encoder| encoder.raw_fields(body));
+            let _ = reply.send_application(message.msg_type(), |encoder| encoder.raw_fields(body));
             return;
         };
         let times = Times {
@@ -935,7 +986,7 @@ impl SessionHandler<FileMessageStore> for Handler<'_> {
             Inbound::Command(kind) => self.push(kind),
             Inbound::Reply(msg_type) => {
                 let body = &*self.body;
-                let _ = reply.send(msg_type, |encoder| encoder.raw_fields(body));
+                let _ = reply.send_application(msg_type, |encoder| encoder.raw_fields(body));
             }
         }
     }

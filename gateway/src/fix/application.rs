@@ -424,7 +424,9 @@ impl OrderEntry {
                 "OrigClOrdID was replaced; use the latest ClOrdID",
             );
         }
-        if !order.is_open() || order.ord_status == b'A' {
+        // A pending-new order may be cancelled: the engine applies commands
+        // in order, so it knows the order by the time the cancel arrives.
+        if !order.is_open() {
             return refuse(Some(&order), 0, "too late: the order is not open");
         }
         if order.pending != Pending::None {
@@ -675,7 +677,7 @@ impl OrderEntry {
                         PRICE_SCALE_DECIMALS,
                     )
                     .u64(tags::LAST_QTY, qty.0)
-                    .u64(tags::TRD_MATCH_ID, match_number.0)
+                    .u64(tags::SECONDARY_EXEC_ID, match_number.0)
                     .char(tags::LAST_LIQUIDITY_IND, liquidity_indicator(liquidity));
                 msg_type::EXECUTION_REPORT
             }

@@ -96,10 +96,7 @@ impl Agent for FixAcceptor {
         let stats = FixAcceptor::stats(self);
         vec![AgentStats {
             agent: "fix".to_string(),
-            latencies: vec![
-                stats.read_to_queued.clone(),
-                stats.engine_to_queued.clone(),
-            ],
+            latencies: vec![stats.read_to_queued.clone(), stats.engine_to_queued.clone()],
             counters: vec![
                 ("messages_in", stats.messages_in),
                 ("messages_out", stats.messages_out),

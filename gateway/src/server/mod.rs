@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod connection;
 pub mod frontend;
+pub mod order_entry;
 pub mod session;
 pub mod store;
 pub mod throttle;

@@ -25,6 +25,8 @@ pub struct TestServer {
     child: Child,
     /// OUCH order-entry address.
     pub ouch: SocketAddr,
+    /// FIX acceptor address, when the config enables it.
+    pub fix: Option<SocketAddr>,
     _dir: tempdir::TempDir,
 }
 
@@ -83,13 +85,18 @@ impl TestServer {
     pub fn start_with(config: &std::path::Path, extra_args: &[&str]) -> TestServer {
         let dir = tempdir::TempDir::new("server");
         let ports_file = dir.path().join("ports.json");
-        let child = Command::new(env!("CARGO_BIN_EXE_rtes"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rtes"));
+        command
             .arg("--config")
             .arg(config)
-            .args(["--ouch-port", "0", "--fix-port", "0", "--fix-store-dir"])
-            .arg(dir.path().join("fix-store"))
-            .arg("--ports-file")
-            .arg(&ports_file)
+            .args(["--ouch-port", "0", "--fix-port", "0", "--ports-file"])
+            .arg(&ports_file);
+        if !extra_args.contains(&"--fix-store-dir") {
+            command
+                .arg("--fix-store-dir")
+                .arg(dir.path().join("fix-store"));
+        }
+        let child = command
             .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -99,6 +106,7 @@ impl TestServer {
         let mut server = TestServer {
             child,
             ouch: "127.0.0.1:1".parse().unwrap(),
+            fix: None,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -106,6 +114,7 @@ impl TestServer {
             if let Ok(text) = std::fs::read_to_string(&ports_file) {
                 if let Some(address) = json_address(&text, "ouch") {
                     server.ouch = address;
+                    server.fix = json_address(&text, "fix");
                     return server;
                 }
             }

@@ -242,6 +242,7 @@ pub enum FieldError {
 pub struct Decoder {
     fields: Vec<Field>,
     max_fields: usize,
+    empty_values_allowed: bool,
 }
 
 impl Decoder {
@@ -250,7 +251,18 @@ impl Decoder {
         Decoder {
             fields: Vec::with_capacity(max_fields),
             max_fields,
+            empty_values_allowed: false,
         }
+    }
+
+    /// Keeps fields with an empty value (`tag=<SOH>`) in the table instead
+    /// of failing with [`DecodeError::EmptyValue`]. The session layer needs
+    /// the rest of such a message (its MsgSeqNum above all) to answer with
+    /// Reject 373=4 and advance the sequence number; `Message::get` then
+    /// returns an empty slice for that tag.
+    pub fn with_empty_values(mut self) -> Decoder {
+        self.empty_values_allowed = true;
+        self
     }
 
     /// Splits one framed message (as returned by [`frame`]) into fields.
@@ -263,7 +275,7 @@ impl Decoder {
                     limit: self.max_fields,
                 });
             }
-            let field = split_field(bytes, offset)?;
+            let field = split_field(bytes, offset, self.empty_values_allowed)?;
             offset = field.end as usize + 1;
             self.fields.push(field);
         }
@@ -283,7 +295,7 @@ impl Decoder {
     }
 }
 
-fn split_field(bytes: &[u8], offset: usize) -> Result<Field, DecodeError> {
+fn split_field(bytes: &[u8], offset: usize, empty_allowed: bool) -> Result<Field, DecodeError> {
     let rest = &bytes[offset..];
     let equals = rest
         .iter()
@@ -298,7 +310,7 @@ fn split_field(bytes: &[u8], offset: usize) -> Result<Field, DecodeError> {
         .iter()
         .position(|byte| *byte == SOH)
         .ok_or(DecodeError::MalformedField { offset })?;
-    if value_len == 0 {
+    if value_len == 0 && !empty_allowed {
         return Err(DecodeError::EmptyValue { tag });
     }
     Ok(Field {

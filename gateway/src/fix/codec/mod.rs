@@ -25,7 +25,7 @@ pub mod tags;
 mod timestamp;
 
 pub use decimal::{format_decimal, parse_decimal, DecimalError};
-pub use decode::{frame, DecodeError, Decoder, Field, FieldError, Frame, Message};
+pub use decode::{frame, DecodeError, Decoder, Field, FieldError, Frame, GarbleReason, Message};
 pub use encode::Encoder;
 pub use fields::FieldWriter;
 pub use timestamp::{format_utc_timestamp, parse_utc_timestamp, TimestampError};

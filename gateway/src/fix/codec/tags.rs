@@ -86,6 +86,7 @@ pub const PARTY_ROLE: u32 = 452;
 pub const ORD_STATUS_REQ_ID: u32 = 790;
 pub const SECONDARY_ORDER_ID: u32 = 198;
 pub const TRD_MATCH_ID: u32 = 880;
+pub const SECONDARY_EXEC_ID: u32 = 527;
 pub const LAST_LIQUIDITY_IND: u32 = 851;
 pub const DISPLAY_QTY: u32 = 1138;
 
