@@ -26,6 +26,7 @@ fn synthetic_report() -> Report {
         measured_start_ns: 1_000_000_000,
         send_end_ns: 10_999_000_000,
         cleanup_cancels: 7,
+        not_sent: 0,
     };
     let mut stats = Stats::default();
     for value in 1..=4_500u64 {

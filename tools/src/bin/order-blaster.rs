@@ -1,7 +1,11 @@
-//! `order-blaster`: open-loop SoupBinTCP/OUCH 4.2 load generator for RTES.
+//! `order-blaster`: open-loop SoupBinTCP/OUCH 4.2 or FIX 4.4 load generator
+//! for RTES.
 //!
 //! ```text
-//! order-blaster [--config FILE] [--host H] [--port P] [--users u:p,...]
+//! order-blaster [--config FILE] [--protocol ouch|fix] [--host H]
+//!               [--port P] [--users u:p,...]                   (OUCH)
+//!               [--fix-port P] [--fix-sessions COMPID[:USER:PW],...]
+//!               [--fix-target-comp-id ID] [--fix-heartbeat S]  (FIX)
 //!               [--sessions N] [--rate R] [--duration S | --count N]
 //!               [--warmup S] [--symbols AAPL,MSFT|SYM=PRICE,...]
 //!               [--rtes-config config/default.toml] [--mix new=..,cancel=..,replace=..,ioc=..]
@@ -19,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Result;
 use clap::Parser;
 use rtes_tools::blaster::config::{
-    parse_symbols, parse_users, symbols_from_rtes_config, Config, Mix,
+    parse_fix_sessions, parse_symbols, parse_users, symbols_from_rtes_config, Config, Mix, Protocol,
 };
 use rtes_tools::blaster::progress::ProgressDisplay;
 use rtes_tools::blaster::run::run;
@@ -28,22 +32,38 @@ use rtes_tools::blaster::run::run;
 #[command(
     name = "order-blaster",
     version,
-    about = "Open-loop OUCH 4.2 load generator for RTES (latency from the scheduled send time)"
+    about = "Open-loop OUCH 4.2 / FIX 4.4 load generator for RTES (latency from the scheduled send time)"
 )]
 struct Cli {
     /// TOML file with any of the run's fields (flags override it).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Order-entry protocol: ouch or fix [default: ouch].
+    #[arg(long)]
+    protocol: Option<Protocol>,
     /// Server host [default: 127.0.0.1].
     #[arg(long)]
     host: Option<String>,
     /// Server SoupBinTCP/OUCH port [default: 15000].
     #[arg(long)]
     port: Option<u16>,
-    /// Logins, NAME:PASSWORD,... [default: demo01:demo01pw,...,demo04:demo04pw].
+    /// OUCH logins, NAME:PASSWORD,... [default: demo01:demo01pw,...,demo04:demo04pw].
     #[arg(long)]
     users: Option<String>,
-    /// Sessions to open (≤ users; one per user) [default: one per user].
+    /// Server FIX port [default: 15001].
+    #[arg(long)]
+    fix_port: Option<u16>,
+    /// FIX sessions, SENDERCOMPID[:USERNAME:PASSWORD],...
+    /// [default: DEMO01,DEMO02,DEMO03,DEMO04:demo04:demo04pw].
+    #[arg(long, visible_alias = "fix-sender-comp-ids")]
+    fix_sessions: Option<String>,
+    /// The venue's CompID, our TargetCompID (56) [default: RTES].
+    #[arg(long)]
+    fix_target_comp_id: Option<String>,
+    /// FIX HeartBtInt (108) asked for at Logon, seconds [default: 30].
+    #[arg(long)]
+    fix_heartbeat: Option<u32>,
+    /// Sessions to open (≤ users or FIX sessions; one each) [default: one per login].
     #[arg(long)]
     sessions: Option<usize>,
     /// Target total send rate, messages/s [default: 1000].
@@ -82,7 +102,8 @@ struct Cli {
     /// Leave the run's live orders on the book at the end.
     #[arg(long)]
     no_cancel_on_exit: bool,
-    /// Also measure a raw loopback TCP ping-pong (51-byte messages).
+    /// Also measure a raw loopback TCP ping-pong (messages the size of the
+    /// run's new order: 51 bytes for OUCH, ~150 for FIX).
     #[arg(long)]
     baseline: bool,
     /// Run the baseline closed-loop (one message in flight).
@@ -107,6 +128,9 @@ fn config_from(cli: &Cli) -> Result<Config> {
         Some(path) => Config::from_toml_file(path)?,
         None => Config::default(),
     };
+    if let Some(protocol) = cli.protocol {
+        config.protocol = protocol;
+    }
     if let Some(host) = &cli.host {
         config.host = host.clone();
     }
@@ -115,6 +139,18 @@ fn config_from(cli: &Cli) -> Result<Config> {
     }
     if let Some(users) = &cli.users {
         config.users = parse_users(users)?;
+    }
+    if let Some(port) = cli.fix_port {
+        config.fix_port = port;
+    }
+    if let Some(sessions) = &cli.fix_sessions {
+        config.fix_sessions = parse_fix_sessions(sessions)?;
+    }
+    if let Some(target) = &cli.fix_target_comp_id {
+        config.fix_target_comp_id = target.clone();
+    }
+    if let Some(heartbeat) = cli.fix_heartbeat {
+        config.fix_heartbeat_s = heartbeat;
     }
     if let Some(sessions) = cli.sessions {
         config.sessions = sessions;

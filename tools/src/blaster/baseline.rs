@@ -1,8 +1,9 @@
 //! The floor to compare RTES against: a raw TCP ping-pong over loopback,
 //! in the same process and run. A tiny echo server thread returns every
-//! byte; the client sends messages the size of an OUCH Enter Order frame
-//! (51 bytes) on the same open-loop schedule and measures each echo from
-//! its scheduled time, exactly as the blaster measures RTES. Closed-loop
+//! byte; the client sends messages the size of the run's new order (an OUCH
+//! Enter Order frame is 51 bytes, a FIX NewOrderSingle about 150) on the
+//! same open-loop schedule and measures each echo from its scheduled time,
+//! exactly as the blaster measures RTES. Closed-loop
 //! mode sends the next message only after the previous echo (at most at
 //! the rate) and measures from the actual send.
 
@@ -16,8 +17,10 @@ use hdrhistogram::Histogram;
 use super::schedule::{reduce_timer_slack, sleep_until, Schedule};
 use super::stats::{latency_histogram, LATENCY_MAX_NS};
 
-/// Bytes per ping: a SoupBinTCP-framed OUCH Enter Order (2 + 1 + 49).
+/// Bytes per ping by default: a SoupBinTCP-framed OUCH Enter Order (2 + 1 + 49).
 pub const MESSAGE_BYTES: usize = 51;
+/// Smallest ping: it carries its index in its first 8 bytes.
+const MESSAGE_BYTES_MIN: usize = 8;
 
 /// How the baseline runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +37,8 @@ pub struct BaselineOptions {
     pub spin: Duration,
     /// How long to wait for the last echoes.
     pub drain_timeout: Duration,
+    /// Bytes per ping (at least 8).
+    pub message_bytes: usize,
 }
 
 /// What the baseline measured.
@@ -47,10 +52,16 @@ pub struct BaselineOutcome {
     pub received: u64,
     /// True when run closed-loop.
     pub closed_loop: bool,
+    /// Bytes per ping.
+    pub message_bytes: usize,
 }
 
 /// Runs the ping-pong.
 pub fn run_baseline(options: &BaselineOptions) -> Result<BaselineOutcome> {
+    anyhow::ensure!(
+        options.message_bytes >= MESSAGE_BYTES_MIN,
+        "baseline messages need at least {MESSAGE_BYTES_MIN} bytes"
+    );
     let listener = TcpListener::bind("127.0.0.1:0").context("binding the echo server")?;
     let address = listener.local_addr()?;
     let echo = std::thread::Builder::new()
@@ -81,10 +92,10 @@ fn echo_server(listener: TcpListener) -> std::io::Result<()> {
     }
 }
 
-fn message(index: u64) -> [u8; MESSAGE_BYTES] {
-    let mut message = [b' '; MESSAGE_BYTES];
-    message[..8].copy_from_slice(&index.to_be_bytes());
-    message
+/// Appends ping `index`: its index, then spaces up to `bytes`.
+fn append_message(out: &mut Vec<u8>, index: u64, bytes: usize) {
+    out.extend_from_slice(&index.to_be_bytes());
+    out.resize(out.len() + bytes - MESSAGE_BYTES_MIN, b' ');
 }
 
 fn record(histogram: &mut Histogram<u64>, latency_ns: u64) {
@@ -97,6 +108,7 @@ fn open_loop(stream: TcpStream, options: &BaselineOptions) -> Result<BaselineOut
     reader.set_read_timeout(Some(Duration::from_millis(50)))?;
     let start = Instant::now();
     let drain_timeout = options.drain_timeout;
+    let message_bytes = options.message_bytes;
     let receiver = std::thread::Builder::new()
         .name("baseline-recv".into())
         .spawn(move || -> Result<(Histogram<u64>, u64)> {
@@ -121,8 +133,8 @@ fn open_loop(stream: TcpStream, options: &BaselineOptions) -> Result<BaselineOut
                 };
                 let now = start.elapsed().as_nanos() as u64;
                 filled += read;
-                let whole = filled / MESSAGE_BYTES * MESSAGE_BYTES;
-                for chunk in buffer[..whole].chunks_exact(MESSAGE_BYTES) {
+                let whole = filled / message_bytes * message_bytes;
+                for chunk in buffer[..whole].chunks_exact(message_bytes) {
                     let index = u64::from_be_bytes(chunk[..8].try_into().expect("8 bytes"));
                     if schedule.is_measured(index) {
                         record(
@@ -144,7 +156,7 @@ fn open_loop(stream: TcpStream, options: &BaselineOptions) -> Result<BaselineOut
     while index < schedule.total() {
         let due = schedule.due_count(start.elapsed().as_nanos() as u64);
         while index < due {
-            batch.extend_from_slice(&message(index));
+            append_message(&mut batch, index, message_bytes);
             index += 1;
         }
         writer.write_all(&batch)?;
@@ -162,6 +174,7 @@ fn open_loop(stream: TcpStream, options: &BaselineOptions) -> Result<BaselineOut
         sent: index,
         received,
         closed_loop: false,
+        message_bytes,
     })
 }
 
@@ -171,12 +184,15 @@ fn closed_loop(mut stream: TcpStream, options: &BaselineOptions) -> Result<Basel
     let mut histogram = latency_histogram();
     reduce_timer_slack();
     let start = Instant::now();
-    let mut echo = [0u8; MESSAGE_BYTES];
+    let mut echo = vec![0u8; options.message_bytes];
+    let mut message = Vec::with_capacity(options.message_bytes);
     let mut received = 0;
     for index in 0..schedule.total() {
+        message.clear();
+        append_message(&mut message, index, options.message_bytes);
         sleep_until(start, schedule.offset_ns(index), options.spin);
         let sent_at = Instant::now();
-        stream.write_all(&message(index))?;
+        stream.write_all(&message)?;
         stream
             .read_exact(&mut echo)
             .context("waiting for the echo")?;
@@ -192,6 +208,7 @@ fn closed_loop(mut stream: TcpStream, options: &BaselineOptions) -> Result<Basel
         sent: schedule.total(),
         received,
         closed_loop: true,
+        message_bytes: options.message_bytes,
     })
 }
 
@@ -201,7 +218,7 @@ mod tests {
 
     #[test]
     fn open_and_closed_loop_echo_everything() {
-        for closed_loop in [false, true] {
+        for (closed_loop, message_bytes) in [(false, MESSAGE_BYTES), (true, 160), (false, 157)] {
             let outcome = run_baseline(&BaselineOptions {
                 rate: 5_000.0,
                 total: 1_000,
@@ -209,8 +226,10 @@ mod tests {
                 closed_loop,
                 spin: Duration::ZERO,
                 drain_timeout: Duration::from_secs(2),
+                message_bytes,
             })
             .unwrap();
+            assert_eq!(outcome.message_bytes, message_bytes);
             assert_eq!(outcome.sent, 1_000);
             assert_eq!(outcome.received, 1_000);
             assert_eq!(outcome.latency_ns.len(), 900);

@@ -1,10 +1,13 @@
-//! What a blaster run does: target, logins, symbols, message mix, limits.
+//! What a blaster run does: protocol, target, logins, symbols, message mix,
+//! limits.
 //!
 //! The same fields come from the command line or from a TOML file
 //! (`--config`); defaults match RTES's `config/default.toml`.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+
+pub use super::protocol::Protocol;
 
 /// OUCH 4.2 prices carry 4 implied decimals.
 pub const PRICE_SCALE: u64 = 10_000;
@@ -17,6 +20,37 @@ pub struct User {
     pub username: String,
     /// Password (at most 10 characters).
     pub password: String,
+}
+
+/// One FIX session: the SenderCompID RTES knows it by, and the Logon's
+/// Username/Password when the session requires them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixSession {
+    /// Our SenderCompID (49); RTES picks the session by it.
+    pub sender_comp_id: String,
+    /// Username (553), for a session that requires a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Password (554).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl FixSession {
+    /// A session without credentials.
+    pub fn new(sender_comp_id: &str) -> FixSession {
+        FixSession {
+            sender_comp_id: sender_comp_id.to_string(),
+            username: None,
+            password: None,
+        }
+    }
+
+    /// (Username, Password) when both are set.
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        Some((self.username.as_deref()?, self.password.as_deref()?))
+    }
 }
 
 /// One instrument to trade.
@@ -124,13 +158,25 @@ impl Mix {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Order-entry protocol: `ouch` (SoupBinTCP/OUCH 4.2) or `fix` (FIX 4.4).
+    pub protocol: Protocol,
     /// Server host.
     pub host: String,
     /// Server SoupBinTCP/OUCH port.
     pub port: u16,
-    /// Logins; session `i` uses `users[i]` (one live session per user).
+    /// OUCH logins; session `i` uses `users[i]` (one live session per user).
     pub users: Vec<User>,
-    /// Sessions to open; 0 = one per user.
+    /// Server FIX port.
+    pub fix_port: u16,
+    /// The venue's CompID: our TargetCompID (56).
+    pub fix_target_comp_id: String,
+    /// HeartBtInt (108) asked for at Logon, seconds; the blaster heartbeats
+    /// after this long without sending.
+    pub fix_heartbeat_s: u32,
+    /// FIX sessions; session `i` uses `fix_sessions[i]` (one live
+    /// connection per session).
+    pub fix_sessions: Vec<FixSession>,
+    /// Sessions to open; 0 = one per user (OUCH) or FIX session.
     pub sessions: usize,
     /// Target total send rate over all sessions, messages per second.
     pub rate: f64,
@@ -165,6 +211,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            protocol: Protocol::Ouch,
             host: "127.0.0.1".to_string(),
             port: 15000,
             users: (1..=4)
@@ -173,6 +220,10 @@ impl Default for Config {
                     password: format!("demo{n:02}pw"),
                 })
                 .collect(),
+            fix_port: 15001,
+            fix_target_comp_id: "RTES".to_string(),
+            fix_heartbeat_s: 30,
+            fix_sessions: default_fix_sessions(),
             sessions: 0,
             rate: 1000.0,
             duration_s: 10.0,
@@ -199,12 +250,39 @@ impl Config {
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
+    /// Logins configured for the run's protocol (users or FIX sessions).
+    pub fn login_count(&self) -> usize {
+        match self.protocol {
+            Protocol::Ouch => self.users.len(),
+            Protocol::Fix => self.fix_sessions.len(),
+        }
+    }
+
     /// Sessions actually opened.
     pub fn session_count(&self) -> usize {
         if self.sessions == 0 {
-            self.users.len()
+            self.login_count()
         } else {
             self.sessions
+        }
+    }
+
+    /// The port of the run's protocol.
+    pub fn server_port(&self) -> u16 {
+        match self.protocol {
+            Protocol::Ouch => self.port,
+            Protocol::Fix => self.fix_port,
+        }
+    }
+
+    /// Session `index`'s name in reports (OUCH username or FIX SenderCompID).
+    pub fn session_name(&self, index: usize) -> &str {
+        match self.protocol {
+            Protocol::Ouch => self.users.get(index).map_or("?", |user| &user.username),
+            Protocol::Fix => self
+                .fix_sessions
+                .get(index)
+                .map_or("?", |session| &session.sender_comp_id),
         }
     }
 
@@ -225,13 +303,17 @@ impl Config {
             bail!("rate must be a positive number of messages per second");
         }
         if self.session_count() == 0 {
-            bail!("no sessions (give at least one user)");
+            bail!("no sessions (give at least one user or FIX session)");
         }
-        if self.session_count() > self.users.len() {
+        if self.session_count() > self.login_count() {
             bail!(
-                "{} sessions but only {} users: RTES allows one live session per user",
+                "{} sessions but only {} {}: RTES allows one live session per login",
                 self.session_count(),
-                self.users.len()
+                self.login_count(),
+                match self.protocol {
+                    Protocol::Ouch => "users",
+                    Protocol::Fix => "FIX sessions",
+                }
             );
         }
         if self.symbols.is_empty() {
@@ -250,6 +332,20 @@ impl Config {
                 bail!("band_percent of {} must be 1..99", symbol.symbol);
             }
         }
+        match self.protocol {
+            Protocol::Ouch => self.validate_users()?,
+            Protocol::Fix => self.validate_fix()?,
+        }
+        self.mix.validate()?;
+        if self.measured_messages() == 0 {
+            bail!("nothing to send: duration × rate or count is 0");
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_users(&self) -> Result<()> {
         for user in &self.users {
             if user.username.len() > 6 || user.password.len() > 10 {
                 bail!(
@@ -258,12 +354,90 @@ impl Config {
                 );
             }
         }
-        self.mix.validate()?;
-        if self.measured_messages() == 0 {
-            bail!("nothing to send: duration × rate or count is 0");
+        Ok(())
+    }
+
+    fn validate_fix(&self) -> Result<()> {
+        if !is_fix_text(&self.fix_target_comp_id) {
+            bail!(
+                "fix_target_comp_id {:?} must be 1 to {FIX_TEXT_MAX} printable ASCII characters",
+                self.fix_target_comp_id
+            );
+        }
+        if !(1..=FIX_HEARTBEAT_MAX_S).contains(&self.fix_heartbeat_s) {
+            bail!("fix_heartbeat_s must be 1 to {FIX_HEARTBEAT_MAX_S}");
+        }
+        for session in &self.fix_sessions {
+            let name = &session.sender_comp_id;
+            if !is_fix_text(name) {
+                bail!(
+                    "FIX SenderCompID {name:?} must be 1 to {FIX_TEXT_MAX} printable ASCII characters"
+                );
+            }
+            match (&session.username, &session.password) {
+                (None, None) => {}
+                (Some(username), Some(password))
+                    if is_fix_text(username) && is_fix_text(password) => {}
+                _ => bail!(
+                    "FIX session {name}: give both username and password                      (1 to {FIX_TEXT_MAX} printable ASCII characters each) or neither"
+                ),
+            }
         }
         Ok(())
     }
+}
+
+/// Longest CompID, username or password accepted (FIX sets no limit; RTES's
+/// are short).
+const FIX_TEXT_MAX: usize = 64;
+/// Longest HeartBtInt asked for (RTES's default `heartbeat_max_s`).
+const FIX_HEARTBEAT_MAX_S: u32 = 300;
+
+/// Printable ASCII (no SOH, no control characters): safe as a FIX value.
+fn is_fix_text(text: &str) -> bool {
+    (1..=FIX_TEXT_MAX).contains(&text.len())
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_graphic() || byte == b' ')
+}
+
+/// The FIX sessions of `config/default.toml`: DEMO01 to DEMO04, the last
+/// one requiring Username/Password.
+pub fn default_fix_sessions() -> Vec<FixSession> {
+    let mut sessions: Vec<FixSession> = (1..=4)
+        .map(|n| FixSession::new(&format!("DEMO{n:02}")))
+        .collect();
+    sessions[3].username = Some("demo04".to_string());
+    sessions[3].password = Some("demo04pw".to_string());
+    sessions
+}
+
+/// Parses `DEMO01,DEMO04:demo04:demo04pw` (SenderCompID, optionally with
+/// Username and Password).
+///
+/// ```
+/// use rtes_tools::blaster::config::parse_fix_sessions;
+/// let sessions = parse_fix_sessions("DEMO01, DEMO04:demo04:demo04pw").unwrap();
+/// assert_eq!(sessions[0].credentials(), None);
+/// assert_eq!(sessions[1].credentials(), Some(("demo04", "demo04pw")));
+/// assert!(parse_fix_sessions("DEMO04:demo04").is_err());
+/// ```
+pub fn parse_fix_sessions(text: &str) -> Result<Vec<FixSession>> {
+    text.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let fields: Vec<&str> = part.trim().split(':').collect();
+            match fields[..] {
+                [comp_id] => Ok(FixSession::new(comp_id)),
+                [comp_id, username, password] => Ok(FixSession {
+                    sender_comp_id: comp_id.to_string(),
+                    username: Some(username.to_string()),
+                    password: Some(password.to_string()),
+                }),
+                _ => bail!("FIX session {part:?} is not COMPID or COMPID:USERNAME:PASSWORD"),
+            }
+        })
+        .collect()
 }
 
 /// The five demo instruments of `config/default.toml`.
@@ -418,6 +592,33 @@ mod tests {
     }
 
     #[test]
+    fn fix_sessions_parse_and_validate() {
+        let mut config = Config {
+            protocol: Protocol::Fix,
+            ..Config::default()
+        };
+        config.validate().unwrap();
+        assert_eq!(config.session_count(), 4);
+        assert_eq!(config.server_port(), 15001);
+        assert_eq!(config.session_name(3), "DEMO04");
+        config.fix_sessions = parse_fix_sessions("DEMO02").unwrap();
+        config.sessions = 2;
+        assert!(config.validate().is_err(), "two sessions, one CompID");
+        config.sessions = 1;
+        config.validate().unwrap();
+        config.fix_sessions[0].username = Some("u".into());
+        assert!(config.validate().is_err(), "a username needs a password");
+        config.fix_sessions = vec![FixSession::new("DÉMO")];
+        assert!(config.validate().is_err());
+        // OUCH's user limits do not apply to a FIX run.
+        config.fix_sessions = default_fix_sessions();
+        config.users = parse_users("muchtoolongname:x").unwrap();
+        config.validate().unwrap();
+        config.protocol = Protocol::Ouch;
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
     fn example_file_parses() {
         let text = include_str!("../../order-blaster.example.toml");
         let config: Config = toml::from_str(text).unwrap();
@@ -425,6 +626,13 @@ mod tests {
         assert_eq!(config.rate, 5000.0);
         assert_eq!(config.symbols.len(), 2);
         assert_eq!(config.users.len(), 4);
+        assert_eq!(config.protocol, Protocol::Ouch);
+        assert_eq!(config.fix_sessions, default_fix_sessions());
+        let fix = Config {
+            protocol: Protocol::Fix,
+            ..config
+        };
+        fix.validate().unwrap();
     }
 
     #[test]

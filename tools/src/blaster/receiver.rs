@@ -1,7 +1,8 @@
 //! The receiving half: one `mio` poll over every session; each readiness
-//! is drained until `WouldBlock` in large reads, every complete SoupBinTCP
-//! frame decoded in place, and every reply resolved against [`Slots`].
-//! One clock read per `read` call stamps all the replies it brought.
+//! is drained until `WouldBlock` in large reads, every complete message
+//! decoded in place by its session's [`SessionReader`] (OUCH or FIX), and
+//! every [`Reply`] resolved against [`Slots`]. One clock read per `read`
+//! call stamps all the replies it brought.
 
 use std::io::{ErrorKind, Read};
 use std::sync::atomic::Ordering;
@@ -11,10 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use rtes_gateway::ouch::{decode_outbound, OutboundMessage};
-use rtes_gateway::soupbin::{FrameDecoder, Packet, SoupError};
 
+use super::protocol::{Event, Reply, SessionReader};
 use super::run::Control;
+use super::session::SessionLink;
 use super::slots::{Request, RequestKind, Slots};
 use super::stats::{LatencyKind, Stats};
 use super::token::TokenCodec;
@@ -24,9 +25,21 @@ const PUBLISH_INTERVAL: Duration = Duration::from_millis(250);
 /// Longest wait in `poll`, so phase changes are noticed.
 const POLL_TIMEOUT: Duration = Duration::from_millis(50);
 
+/// The receiving half of a logged-in session.
+#[derive(Debug)]
+pub struct ReadHalf {
+    /// The socket (shared with the sender's write half).
+    pub stream: std::net::TcpStream,
+    /// Its reader, holding whatever arrived after the login.
+    pub reader: SessionReader,
+    /// Username or SenderCompID, for reports.
+    pub name: String,
+}
+
 struct Connection {
     stream: TcpStream,
-    decoder: FrameDecoder,
+    reader: SessionReader,
+    name: String,
     open: bool,
 }
 
@@ -39,7 +52,7 @@ pub struct ReceiverOutcome {
     pub unanswered_count: u64,
     /// The first few of them (order number, request).
     pub unanswered_first: Vec<(u64, Request)>,
-    /// Sessions the server closed, with why.
+    /// Sessions the server closed (or the blaster gave up on), with why.
     pub closed_sessions: Vec<String>,
 }
 
@@ -47,51 +60,55 @@ pub struct ReceiverOutcome {
 pub struct Receiver {
     poll: Poll,
     connections: Vec<Connection>,
+    links: Arc<[SessionLink]>,
     codec: TokenCodec,
     slots: Arc<Slots>,
     control: Arc<Control>,
     start: Instant,
     stats: Stats,
     drain_timeout: Duration,
-    closed_sessions: Vec<String>,
 }
 
 /// How many unanswered tokens the report lists.
 pub const UNANSWERED_LISTED: usize = 10;
 
 impl Receiver {
-    /// A receiver over `sessions` (their read halves, already logged in).
+    /// A receiver over `sessions` (their read halves, already logged in);
+    /// `links[i]` is shared with the sender's session `i`.
     pub fn new(
-        sessions: Vec<(std::net::TcpStream, FrameDecoder)>,
+        sessions: Vec<ReadHalf>,
+        links: Arc<[SessionLink]>,
         codec: TokenCodec,
         slots: Arc<Slots>,
         control: Arc<Control>,
         start: Instant,
         drain_timeout: Duration,
     ) -> Result<Receiver> {
+        assert_eq!(sessions.len(), links.len(), "one link per session");
         let poll = Poll::new()?;
         let mut connections = Vec::with_capacity(sessions.len());
-        for (index, (stream, decoder)) in sessions.into_iter().enumerate() {
-            stream.set_nonblocking(true)?;
-            let mut stream = TcpStream::from_std(stream);
+        for (index, half) in sessions.into_iter().enumerate() {
+            half.stream.set_nonblocking(true)?;
+            let mut stream = TcpStream::from_std(half.stream);
             poll.registry()
                 .register(&mut stream, Token(index), Interest::READABLE)?;
             connections.push(Connection {
                 stream,
-                decoder,
+                reader: half.reader,
+                name: half.name,
                 open: true,
             });
         }
         Ok(Receiver {
             poll,
             connections,
+            links,
             codec,
             slots,
             control,
             start,
             stats: Stats::default(),
             drain_timeout,
-            closed_sessions: Vec::new(),
         })
     }
 
@@ -129,6 +146,15 @@ impl Receiver {
             for event in events.iter() {
                 self.drain_socket(event.token().0);
             }
+            // The sender may have given up on a session (a failed write):
+            // read what the server said last (often the real reason), then
+            // stop.
+            for index in 0..self.connections.len() {
+                if self.connections[index].open && self.links[index].is_closed() {
+                    self.drain_socket(index);
+                    self.close(index, None);
+                }
+            }
             if last_publish.elapsed() >= PUBLISH_INTERVAL {
                 last_publish = Instant::now();
                 let p99 = self.stats.all_ns.value_at_quantile(0.99);
@@ -157,20 +183,34 @@ impl Receiver {
             }
         }
         let (unanswered_count, unanswered_first) = snapshot.unwrap_or_default();
+        let closed_sessions = self
+            .connections
+            .iter()
+            .zip(self.links.iter())
+            .enumerate()
+            .filter_map(|(index, (connection, link))| {
+                let why = link.reason()?;
+                Some(format!("session {index} ({}): {why}", connection.name))
+            })
+            .collect();
         Ok(ReceiverOutcome {
             stats: self.stats,
             unanswered_count,
             unanswered_first,
-            closed_sessions: self.closed_sessions,
+            closed_sessions,
         })
     }
 
-    fn close(&mut self, index: usize, why: String) {
+    /// Stops reading session `index` and tells the sender to stop using
+    /// it; `why` goes into the report (`None`: the sender already said).
+    fn close(&mut self, index: usize, why: Option<String>) {
         let connection = &mut self.connections[index];
         if connection.open {
             connection.open = false;
             let _ = self.poll.registry().deregister(&mut connection.stream);
-            self.closed_sessions.push(format!("session {index}: {why}"));
+            if let Some(why) = why {
+                self.links[index].close_from_receiver(why);
+            }
         }
     }
 
@@ -180,28 +220,28 @@ impl Receiver {
             if !connection.open {
                 return;
             }
-            let spare = connection.decoder.spare_capacity();
+            let spare = connection.reader.spare_capacity();
             if spare.is_empty() {
-                // Only a frame longer than the buffer could do this, and
-                // the decoder refuses those first.
-                self.close(index, "receive buffer full".to_string());
+                // Only a message longer than the buffer could do this, and
+                // the readers refuse those first.
+                self.close(index, Some("receive buffer full".to_string()));
                 return;
             }
             match connection.stream.read(spare) {
                 Ok(0) => {
                     self.process_frames(index, self.elapsed_ns());
-                    self.close(index, "server closed the connection".to_string());
+                    self.close(index, Some("server closed the connection".to_string()));
                     return;
                 }
                 Ok(read) => {
-                    connection.decoder.commit(read);
+                    connection.reader.commit(read);
                     let now = self.elapsed_ns();
                     self.process_frames(index, now);
                 }
                 Err(error) if error.kind() == ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
                 Err(error) => {
-                    self.close(index, format!("read error: {error}"));
+                    self.close(index, Some(format!("read error: {error}")));
                     return;
                 }
             }
@@ -210,42 +250,47 @@ impl Receiver {
 
     fn process_frames(&mut self, index: usize, now_ns: u64) {
         loop {
-            // Split borrows: the frame borrows the decoder, the handlers
+            // Split borrows: the event borrows the reader, the handlers
             // borrow the rest of `self`.
             let Receiver {
                 connections,
+                links,
                 codec,
                 slots,
                 control,
                 stats,
                 ..
             } = &mut *self;
-            let mut handler = ReplyHandler {
-                codec,
-                slots,
-                control,
-                stats,
-                now_ns,
-            };
-            match connections[index].decoder.next_frame() {
-                Ok(None) => return,
-                Ok(Some(Packet::SequencedData(message))) => handler.on_message(message),
-                Ok(Some(Packet::EndOfSession)) => {
-                    self.close(index, "End of Session".to_string());
+            if !connections[index].open {
+                return;
+            }
+            match connections[index].reader.next_event() {
+                Event::Pending => return,
+                Event::Reply(reply) => ReplyHandler {
+                    codec,
+                    slots,
+                    control,
+                    stats,
+                    now_ns,
+                }
+                .apply(reply),
+                Event::Ignored => {}
+                Event::Malformed => stats.malformed += 1,
+                Event::TestRequest(id) => {
+                    stats.test_requests += 1;
+                    links[index].post_test_request(id);
+                }
+                Event::Close(why) => {
+                    self.close(index, Some(why));
                     return;
                 }
-                Ok(Some(_)) => {}
-                Err(SoupError::ZeroLength | SoupError::TooLong { .. }) => {
-                    self.close(index, "unframeable SoupBinTCP stream".to_string());
-                    return;
-                }
-                Err(_) => handler.stats.malformed += 1,
             }
         }
     }
 }
 
-/// Resolves replies against the slots; the core of the receiver.
+/// Resolves replies against the slots; the core of the receiver, the same
+/// for every protocol.
 struct ReplyHandler<'a> {
     codec: &'a TokenCodec,
     slots: &'a Slots,
@@ -255,8 +300,8 @@ struct ReplyHandler<'a> {
 }
 
 impl ReplyHandler<'_> {
-    fn number(&mut self, token: &[u8; 14]) -> Option<u64> {
-        match self.codec.decode(token) {
+    fn number(&mut self, token: &[u8]) -> Option<u64> {
+        match self.codec.decode_slice(token) {
             Some(number) if self.slots.contains(number) => Some(number),
             _ => {
                 self.stats.foreign += 1;
@@ -273,37 +318,37 @@ impl ReplyHandler<'_> {
         }
     }
 
-    fn on_message(&mut self, message: &[u8]) {
-        let Ok(decoded) = decode_outbound(message) else {
-            self.stats.malformed += 1;
-            return;
-        };
-        match decoded {
-            OutboundMessage::Accepted(record) => {
-                let Some(number) = self.number(&record.order_token) else {
+    fn apply(&mut self, reply: Reply<'_>) {
+        match reply {
+            Reply::Accepted {
+                token,
+                open_shares,
+                dead,
+            } => {
+                let Some(number) = self.number(token) else {
                     return;
                 };
-                if record.order_state == b'D' {
+                if dead {
                     self.slots.set_dead(number);
                 } else {
-                    self.slots.set_live(number, record.shares.get());
+                    self.slots.set_live(number, open_shares);
                 }
                 if let Some(request) = self.slots.take_if(number, RequestKind::New) {
                     self.resolved(LatencyKind::New, request);
                 }
             }
-            OutboundMessage::Executed(record) => {
-                let Some(number) = self.number(&record.order_token) else {
+            Reply::Executed { token, shares } => {
+                let Some(number) = self.number(token) else {
                     return;
                 };
                 self.stats.executions += 1;
-                self.slots.reduce(number, record.executed_shares.get());
+                self.slots.reduce(number, shares);
                 if let Some(request) = self.slots.take_if(number, RequestKind::Ioc) {
                     self.resolved(LatencyKind::Ioc, request);
                 }
             }
-            OutboundMessage::Canceled(record) => {
-                let Some(number) = self.number(&record.order_token) else {
+            Reply::Canceled { token } => {
+                let Some(number) = self.number(token) else {
                     return;
                 };
                 // The blaster only ever cancels whole orders; IOC remainders
@@ -318,12 +363,16 @@ impl ReplyHandler<'_> {
                     _ => {}
                 }
             }
-            OutboundMessage::Replaced(record) => {
-                let Some(number) = self.number(&record.replacement_order_token) else {
+            Reply::Replaced {
+                token,
+                previous,
+                open_shares,
+            } => {
+                let Some(number) = self.number(token) else {
                     return;
                 };
-                self.slots.set_live(number, record.shares.get());
-                if let Some(previous) = self.codec.decode(&record.previous_order_token) {
+                self.slots.set_live(number, open_shares);
+                if let Some(previous) = self.codec.decode_slice(previous) {
                     if self.slots.contains(previous) {
                         self.slots.set_dead(previous);
                         self.slots.take_if(previous, RequestKind::ReplaceSource);
@@ -333,31 +382,14 @@ impl ReplyHandler<'_> {
                     self.resolved(LatencyKind::Replace, request);
                 }
             }
-            OutboundMessage::Rejected(record) => {
-                let Some(number) = self.number(&record.order_token) else {
+            Reply::Rejected { token } => {
+                let Some(number) = self.number(token) else {
                     return;
                 };
-                self.slots.set_dead(number);
-                if let Some(request) = self.slots.take(number) {
-                    self.control.rejected.fetch_add(1, Ordering::Relaxed);
-                    let slot = match request.kind {
-                        RequestKind::New => 0,
-                        RequestKind::Ioc => 1,
-                        RequestKind::Cancel => 2,
-                        RequestKind::Replace | RequestKind::ReplaceSource => 3,
-                    };
-                    if request.measured {
-                        self.stats.rejected[slot] += 1;
-                    }
-                    if request.kind == RequestKind::Replace {
-                        if let Some(original) = self.slots.replaced_by(number) {
-                            self.slots.take_if(original, RequestKind::ReplaceSource);
-                        }
-                    }
-                }
+                self.rejected(number);
             }
-            OutboundMessage::CancelReject(record) => {
-                let Some(number) = self.number(&record.order_token) else {
+            Reply::CancelRejected { token } => {
+                let Some(number) = self.number(token) else {
                     return;
                 };
                 if let Some(request) = self.slots.take_if(number, RequestKind::Cancel) {
@@ -367,9 +399,28 @@ impl ReplyHandler<'_> {
                     self.control.acked.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            OutboundMessage::SystemEvent(_)
-            | OutboundMessage::BrokenTrade(_)
-            | OutboundMessage::PriceCorrection(_) => {}
+        }
+    }
+
+    fn rejected(&mut self, number: u64) {
+        self.slots.set_dead(number);
+        let Some(request) = self.slots.take(number) else {
+            return;
+        };
+        self.control.rejected.fetch_add(1, Ordering::Relaxed);
+        let slot = match request.kind {
+            RequestKind::New => 0,
+            RequestKind::Ioc => 1,
+            RequestKind::Cancel => 2,
+            RequestKind::Replace | RequestKind::ReplaceSource => 3,
+        };
+        if request.measured {
+            self.stats.rejected[slot] += 1;
+        }
+        if request.kind == RequestKind::Replace {
+            if let Some(original) = self.slots.replaced_by(number) {
+                self.slots.take_if(original, RequestKind::ReplaceSource);
+            }
         }
     }
 
@@ -383,6 +434,7 @@ impl ReplyHandler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blaster::ouch;
     use crate::blaster::slots::Liveness;
     use rtes_gateway::ouch::{
         Accepted, AcceptedOrder, BboWeightIndicator, CancelReason, CancelReject, Canceled,
@@ -444,17 +496,26 @@ mod tests {
             );
         }
 
-        fn reply<M: OuchMessage>(&mut self, message: &M, now_ns: u64) {
-            let mut bytes = [0u8; 128];
-            let length = message.encode(&mut bytes).unwrap();
-            ReplyHandler {
+        /// What `process_frames` does with an event that concerns orders.
+        fn handle(&mut self, event: Event<'_>, now_ns: u64) {
+            let mut handler = ReplyHandler {
                 codec: &CODEC,
                 slots: &self.slots,
                 control: &self.control,
                 stats: &mut self.stats,
                 now_ns,
+            };
+            match event {
+                Event::Reply(reply) => handler.apply(reply),
+                Event::Malformed => handler.stats.malformed += 1,
+                other => panic!("not an order event: {other:?}"),
             }
-            .on_message(&bytes[..length]);
+        }
+
+        fn reply<M: OuchMessage>(&mut self, message: &M, now_ns: u64) {
+            let mut bytes = [0u8; 128];
+            let length = message.encode(&mut bytes).unwrap();
+            self.handle(ouch::event_of(&bytes[..length]), now_ns);
         }
 
         fn count(&self, kind: LatencyKind) -> u64 {
@@ -615,14 +676,222 @@ mod tests {
 
     impl Fixture {
         fn on_garbage(&mut self) {
-            ReplyHandler {
-                codec: &CODEC,
-                slots: &self.slots,
-                control: &self.control,
-                stats: &mut self.stats,
-                now_ns: 0,
+            self.handle(ouch::event_of(b"A short"), 0);
+        }
+    }
+
+    /// Replies as RTES's FIX acceptor sends them, through a [`FixReader`]
+    /// (framing, sequence numbers) into the same handler.
+    mod fix {
+        use super::*;
+        use crate::blaster::fix::FixReader;
+        use crate::blaster::session::RECEIVE_BUFFER_BYTES;
+        use rtes_gateway::fix::codec::{tags, Encoder};
+
+        struct Venue {
+            reader: FixReader,
+            sequence: u64,
+        }
+
+        impl Venue {
+            fn new() -> Venue {
+                Venue {
+                    reader: FixReader::new(RECEIVE_BUFFER_BYTES),
+                    sequence: 1,
+                }
             }
-            .on_message(b"A short");
+
+            /// Sends `msg_type` with `body` (`#N` stands for token N) and
+            /// hands what the reader made of it to the fixture.
+            fn send(
+                &mut self,
+                fixture: &mut Fixture,
+                msg_type: &str,
+                body: &[(u32, &str)],
+                now_ns: u64,
+            ) {
+                let mut encoder = Encoder::with_capacity(512);
+                encoder.begin(msg_type.as_bytes());
+                encoder.field_bytes(tags::SENDER_COMP_ID, b"RTES");
+                encoder.field_bytes(tags::TARGET_COMP_ID, b"DEMO01");
+                encoder.field_u64(tags::MSG_SEQ_NUM, self.sequence);
+                encoder.field_bytes(tags::SENDING_TIME, b"20261123-09:20:00.000");
+                for (tag, value) in body {
+                    let value = match value.strip_prefix('#') {
+                        Some(rest) => {
+                            let (number, suffix) = rest.split_at(
+                                rest.find(|c: char| !c.is_ascii_digit())
+                                    .unwrap_or(rest.len()),
+                            );
+                            let mut id = CODEC.encode(number.parse().unwrap()).to_vec();
+                            id.extend_from_slice(suffix.as_bytes());
+                            id
+                        }
+                        None => value.as_bytes().to_vec(),
+                    };
+                    encoder.field_bytes(*tag, &value);
+                }
+                self.sequence += 1;
+                let bytes = encoder.finish();
+                self.reader.spare_capacity()[..bytes.len()].copy_from_slice(bytes);
+                self.reader.commit(bytes.len());
+                let event = self.reader.next_event();
+                fixture.handle(event, now_ns);
+                assert_eq!(self.reader.next_event(), Event::Pending);
+            }
+        }
+
+        #[test]
+        fn new_order_cancel_and_iocs() {
+            let mut fixture = Fixture::new();
+            let mut venue = Venue::new();
+            fixture.begin(0, RequestKind::New);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "0"), (39, "0"), (11, "#0"), (151, "100"), (14, "0")],
+                31_000,
+            );
+            assert_eq!(fixture.count(LatencyKind::New), 1);
+            assert_eq!(fixture.stats.histogram(LatencyKind::New).max() / 1000, 30);
+            assert_eq!(fixture.slots.liveness(0), Liveness::Live);
+            // The cancel's own ClOrdID is in 11; the order's in 41.
+            fixture.begin(0, RequestKind::Cancel);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "4"), (39, "4"), (11, "#0C"), (41, "#0"), (151, "0")],
+                40_000,
+            );
+            assert_eq!(fixture.count(LatencyKind::Cancel), 1);
+            assert_eq!(fixture.slots.liveness(0), Liveness::Dead);
+            // IOC: New does not end it, the first fill does.
+            fixture.begin(1, RequestKind::Ioc);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "0"), (11, "#1"), (151, "300")],
+                10_000,
+            );
+            assert_eq!(fixture.slots.outstanding(), 1);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[
+                    (150, "F"),
+                    (11, "#1"),
+                    (32, "100"),
+                    (31, "190.01"),
+                    (151, "200"),
+                ],
+                20_000,
+            );
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "4"), (11, "#1"), (151, "0")],
+                21_000,
+            );
+            assert_eq!(fixture.count(LatencyKind::Ioc), 1);
+            assert_eq!(fixture.stats.executions, 1);
+            // An IOC that found nothing: New then its remainder canceled.
+            fixture.begin(2, RequestKind::Ioc);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "0"), (11, "#2"), (151, "100")],
+                10_000,
+            );
+            venue.send(
+                &mut fixture,
+                "8",
+                &[
+                    (150, "4"),
+                    (11, "#2"),
+                    (151, "0"),
+                    (58, "immediate-or-cancel remainder"),
+                ],
+                12_000,
+            );
+            assert_eq!(fixture.count(LatencyKind::IocUnfilled), 1);
+            assert_eq!(fixture.slots.outstanding(), 0);
+            // A refused order.
+            fixture.begin(6, RequestKind::New);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "8"), (39, "8"), (11, "#6"), (103, "99")],
+                12_000,
+            );
+            assert_eq!(fixture.stats.rejected, [1, 0, 0, 0]);
+            assert_eq!(fixture.slots.liveness(6), Liveness::Dead);
+        }
+
+        #[test]
+        fn replaces_and_cancel_rejects() {
+            let mut fixture = Fixture::new();
+            let mut venue = Venue::new();
+            fixture.begin(3, RequestKind::New);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "0"), (11, "#3"), (151, "100")],
+                5_000,
+            );
+            fixture.slots.link_replacement(4, 3);
+            fixture.begin(3, RequestKind::ReplaceSource);
+            fixture.begin(4, RequestKind::Replace);
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "5"), (39, "0"), (11, "#4"), (41, "#3"), (151, "200")],
+                9_000,
+            );
+            assert_eq!(fixture.count(LatencyKind::Replace), 1);
+            assert_eq!(fixture.slots.liveness(3), Liveness::Dead);
+            assert_eq!(fixture.slots.liveness(4), Liveness::Live);
+            // 4 → 5 refused: OrderCancelReject 434=2 names the replacement in 11.
+            fixture.slots.link_replacement(5, 4);
+            fixture.begin(4, RequestKind::ReplaceSource);
+            fixture.begin(5, RequestKind::Replace);
+            venue.send(
+                &mut fixture,
+                "9",
+                &[(11, "#5"), (41, "#4"), (39, "0"), (434, "2"), (102, "0")],
+                9_500,
+            );
+            assert_eq!(fixture.stats.rejected, [0, 0, 0, 1]);
+            assert_eq!(
+                fixture.slots.outstanding(),
+                0,
+                "the source marker is cleared too"
+            );
+            assert_eq!(
+                fixture.slots.liveness(4),
+                Liveness::Live,
+                "the original still rests"
+            );
+            // A cancel of 4 refused: 434=1 names the order in 41.
+            fixture.begin(4, RequestKind::Cancel);
+            venue.send(
+                &mut fixture,
+                "9",
+                &[(11, "#4C"), (41, "#4"), (39, "4"), (434, "1"), (102, "0")],
+                9_700,
+            );
+            assert_eq!(fixture.stats.cancel_rejected, 1);
+            assert_eq!(fixture.slots.outstanding(), 0);
+            // Another run's ClOrdID, and one that is not a token at all.
+            venue.send(
+                &mut fixture,
+                "8",
+                &[(150, "0"), (11, "ZZZZZZ00000001"), (151, "1")],
+                1,
+            );
+            venue.send(&mut fixture, "8", &[(150, "0"), (11, "o-1"), (151, "1")], 1);
+            assert_eq!(fixture.stats.foreign, 2);
+            venue.send(&mut fixture, "8", &[(150, "0"), (11, "#7")], 1);
+            assert_eq!(fixture.stats.malformed, 1, "a New without LeavesQty");
         }
     }
 }

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::baseline::BaselineOutcome;
-use super::config::Config;
+use super::config::{Config, Protocol};
 use super::receiver::ReceiverOutcome;
 use super::schedule::Schedule;
 use super::sender::{SenderOutcome, SentCounts};
@@ -113,6 +113,9 @@ pub struct BaselineSummary {
     pub ratio_p50: f64,
     /// RTES `new` p99 ÷ baseline p99.
     pub ratio_p99: f64,
+    /// Bytes per ping (the size of the run's new order on the wire).
+    #[serde(default)]
+    pub message_bytes: usize,
 }
 
 /// Everything a run found.
@@ -149,7 +152,13 @@ pub struct Report {
     pub malformed_replies: u64,
     /// Clean-up cancels sent after the drain (not recorded).
     pub cleanup_cancels: u64,
-    /// Sessions the server closed.
+    /// Scheduled messages not sent because their session had closed.
+    #[serde(default)]
+    pub not_sent: u64,
+    /// FIX TestRequests the venue sent (each answered with a Heartbeat).
+    #[serde(default)]
+    pub test_requests: u64,
+    /// Sessions the server closed (or the blaster gave up on), with why.
     pub closed_sessions: Vec<String>,
     /// Latency percentiles per kind.
     pub latency: Vec<KindSummary>,
@@ -220,6 +229,7 @@ impl Report {
                 received: outcome.received,
                 ratio_p50: ratio(rtes.p50_us, summary.p50_us),
                 ratio_p99: ratio(rtes.p99_us, summary.p99_us),
+                message_bytes: outcome.message_bytes,
                 latency: summary,
             };
             histograms.push(("baseline".to_string(), outcome.latency_ns));
@@ -254,6 +264,8 @@ impl Report {
             foreign_replies: stats.foreign,
             malformed_replies: stats.malformed,
             cleanup_cancels: sent.cleanup_cancels,
+            not_sent: sent.not_sent,
+            test_requests: stats.test_requests,
             closed_sessions: received.closed_sessions.clone(),
             latency,
             send_lag,
@@ -274,6 +286,17 @@ impl Report {
     /// The human summary table.
     pub fn summary_table(&self) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} to {}:{}, {} session(s)",
+            match self.config.protocol {
+                Protocol::Ouch => "SoupBinTCP/OUCH 4.2",
+                Protocol::Fix => "FIX 4.4",
+            },
+            self.config.host,
+            self.config.server_port(),
+            self.config.session_count()
+        );
         let _ = writeln!(
             out,
             "{:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -323,10 +346,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "baseline ({}-loop TCP ping-pong, {} B): RTES/baseline p50 ×{:.2}, p99 ×{:.2}",
-                baseline.mode,
-                super::baseline::MESSAGE_BYTES,
-                baseline.ratio_p50,
-                baseline.ratio_p99
+                baseline.mode, baseline.message_bytes, baseline.ratio_p50, baseline.ratio_p99
             );
         }
         if self.unacknowledged > 0 {
@@ -336,6 +356,16 @@ impl Report {
                 self.unacknowledged,
                 self.unacknowledged_tokens.join(", ")
             );
+        }
+        if self.not_sent > 0 {
+            let _ = writeln!(
+                out,
+                "NOT SENT: {} scheduled messages (their session had closed)",
+                self.not_sent
+            );
+        }
+        if self.test_requests > 0 {
+            let _ = writeln!(out, "test requests answered: {}", self.test_requests);
         }
         for closed in &self.closed_sessions {
             let _ = writeln!(out, "closed: {closed}");

@@ -12,15 +12,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::baseline::{run_baseline, BaselineOptions};
-use super::config::Config;
+use super::baseline::{run_baseline, BaselineOptions, MESSAGE_BYTES};
+use super::config::{Config, Protocol};
+use super::fix::FixOutbound;
 use super::flow::FlowGenerator;
 use super::progress::Snapshot;
-use super::receiver::Receiver;
+use super::protocol::EnterRequest;
+use super::receiver::{ReadHalf, Receiver};
 use super::report::Report;
 use super::schedule::Schedule;
-use super::sender::Sender;
-use super::session::login;
+use super::sender::{Sender, WriteHalf};
+use super::session::{login, SessionLink};
 use super::slots::Slots;
 use super::token::TokenCodec;
 
@@ -76,12 +78,21 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Resu
     let generator = FlowGenerator::new(config)?;
     let mut read_halves = Vec::new();
     let mut write_halves = Vec::new();
-    for user in config.users.iter().take(config.session_count()) {
-        let session = login(&config.host, config.port, user, LOGIN_TIMEOUT)?;
-        let writer = session.stream.try_clone().context("cloning the socket")?;
-        read_halves.push((session.stream, session.decoder));
-        write_halves.push(writer);
+    for index in 0..config.session_count() {
+        let session = login(config, index, LOGIN_TIMEOUT)?;
+        write_halves.push(WriteHalf {
+            stream: session.stream.try_clone().context("cloning the socket")?,
+            encoder: session.encoder,
+        });
+        read_halves.push(ReadHalf {
+            stream: session.stream,
+            reader: session.reader,
+            name: session.name,
+        });
     }
+    let links: Arc<[SessionLink]> = (0..read_halves.len())
+        .map(|_| SessionLink::default())
+        .collect();
     let codec = TokenCodec::from_clock();
     // Each message creates at most one order number.
     let slots = Arc::new(Slots::new(schedule.total() as usize + 1));
@@ -90,6 +101,7 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Resu
     let start = Instant::now();
     let receiver = Receiver::new(
         read_halves,
+        Arc::clone(&links),
         codec,
         Arc::clone(&slots),
         Arc::clone(&control),
@@ -98,6 +110,7 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Resu
     )?;
     let sender = Sender::new(
         write_halves,
+        links,
         generator,
         codec,
         Arc::clone(&slots),
@@ -144,6 +157,7 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Resu
             closed_loop: config.baseline_closed,
             spin: Duration::from_micros(config.spin_us),
             drain_timeout,
+            message_bytes: baseline_message_bytes(config),
         })?)
     } else {
         None
@@ -151,4 +165,34 @@ pub fn run(config: &Config, mut progress: impl FnMut(&Snapshot) -> bool) -> Resu
     Ok(Report::build(
         config, &schedule, &sent, &received, &codec, baseline,
     ))
+}
+
+/// Bytes per baseline ping: the size of the run's typical new order on the
+/// wire (a framed OUCH Enter Order, or a FIX NewOrderSingle as this run's
+/// first session writes it), so the floor moves the same bytes.
+fn baseline_message_bytes(config: &Config) -> usize {
+    match config.protocol {
+        Protocol::Ouch => MESSAGE_BYTES,
+        Protocol::Fix => {
+            let session = &config.fix_sessions[0].sender_comp_id;
+            let mut fix = FixOutbound::new(session, &config.fix_target_comp_id, 30);
+            let mut stock = [b' '; 8];
+            let symbol = config.symbols[0].symbol.as_bytes();
+            stock[..symbol.len()].copy_from_slice(symbol);
+            let mut out = Vec::new();
+            fix.new_order(
+                &mut out,
+                &EnterRequest {
+                    token: &TokenCodec::new(0).encode(0),
+                    stock: &stock,
+                    side: rtes_gateway::ouch::Side::Buy,
+                    price: config.symbols[0].reference_wire().unwrap_or(0),
+                    shares: 100,
+                    ioc: false,
+                },
+                super::protocol::utc_now_ns(),
+            );
+            out.len().max(MESSAGE_BYTES)
+        }
+    }
 }

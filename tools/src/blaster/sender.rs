@@ -1,7 +1,11 @@
 //! The sending half: follows the [`Schedule`], asks the [`FlowGenerator`]
-//! what to send, marks each request outstanding in [`Slots`] and writes the
-//! OUCH messages. Everything due is sent at once (a burst when late), one
-//! `write` per session per round.
+//! what to send, marks each request outstanding in [`Slots`] and has the
+//! session's [`SessionEncoder`] append the message (OUCH or FIX).
+//! Everything due is sent at once (a burst when late), one `write` per
+//! session per round. Between rounds it keeps the sessions alive: a
+//! heartbeat when one has been silent, the Heartbeat a FIX TestRequest asked
+//! for, and a Logout to a session the receiver found closed (nothing more is
+//! sent on it).
 
 use std::io::{ErrorKind, Write};
 use std::net::TcpStream;
@@ -9,38 +13,42 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use rtes_gateway::ouch::{
-    encode_framed, CancelOrder, Capacity, CrossType, CustomerType, Display, EnterOrder,
-    IntermarketSweep, OuchMessage, ReplaceOrder,
-};
-use rtes_gateway::soupbin::ascii::Alpha;
-use rtes_gateway::soupbin::Packet;
+use anyhow::Result;
 
 use super::flow::{Action, FlowGenerator, LiveOrder, LiveSet};
+use super::protocol::{CancelRequest, EnterRequest, ReplaceRequest, SessionEncoder};
 use super::run::Control;
 use super::schedule::{reduce_timer_slack, sleep_until, Schedule};
+use super::session::SessionLink;
 use super::slots::{Request, RequestKind, Slots};
 use super::stats::latency_histogram;
 use super::token::TokenCodec;
 use hdrhistogram::Histogram;
 
-/// OUCH time in force of a resting order: system hours (a day order).
-const TIME_IN_FORCE_DAY: u32 = 99_999;
-/// OUCH time in force 0: immediate or cancel.
-const TIME_IN_FORCE_IOC: u32 = 0;
-/// SoupBinTCP: a client silent this long sends a heartbeat.
-const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
 /// Flush a session's buffer mid-burst beyond this many bytes.
 const FLUSH_BYTES: usize = 32 * 1024;
 /// Pause before retrying a write the socket refused (its buffer is full).
 const WRITE_RETRY_PAUSE: Duration = Duration::from_micros(20);
+/// A session whose socket takes nothing for this long is given up (the
+/// server stopped reading); without a bound the run could never end.
+const WRITE_STALL_LIMIT: Duration = Duration::from_secs(10);
+
+/// The sending half of a logged-in session.
+#[derive(Debug)]
+pub struct WriteHalf {
+    /// The socket (shared with the receiver's read half).
+    pub stream: TcpStream,
+    /// Its encoder.
+    pub encoder: SessionEncoder,
+}
 
 struct Outbound {
     stream: TcpStream,
+    encoder: SessionEncoder,
     buffer: Vec<u8>,
     live: LiveSet,
     last_write: Instant,
+    open: bool,
 }
 
 /// Messages sent, by kind.
@@ -79,11 +87,14 @@ pub struct SenderOutcome {
     pub send_end_ns: u64,
     /// Clean-up cancels sent after the drain.
     pub cleanup_cancels: u64,
+    /// Scheduled messages not sent because their session had closed.
+    pub not_sent: u64,
 }
 
 /// The sender of a run.
 pub struct Sender {
     outbound: Vec<Outbound>,
+    links: Arc<[SessionLink]>,
     generator: FlowGenerator,
     codec: TokenCodec,
     slots: Arc<Slots>,
@@ -94,13 +105,18 @@ pub struct Sender {
     cancel_on_exit: bool,
     next_number: u64,
     counts: SentCounts,
+    not_sent: u64,
+    /// A TestReqID being answered (capacity reserved once).
+    test_request_id: Vec<u8>,
 }
 
 impl Sender {
-    /// A sender over the write halves of the sessions.
+    /// A sender over the write halves of the sessions; `links[i]` is shared
+    /// with the receiver's session `i`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        streams: Vec<TcpStream>,
+        sessions: Vec<WriteHalf>,
+        links: Arc<[SessionLink]>,
         generator: FlowGenerator,
         codec: TokenCodec,
         slots: Arc<Slots>,
@@ -111,17 +127,21 @@ impl Sender {
         max_live_per_session: usize,
         cancel_on_exit: bool,
     ) -> Sender {
-        let outbound = streams
+        assert_eq!(sessions.len(), links.len(), "one link per session");
+        let outbound = sessions
             .into_iter()
-            .map(|stream| Outbound {
-                stream,
+            .map(|half| Outbound {
+                stream: half.stream,
+                encoder: half.encoder,
                 buffer: Vec::with_capacity(FLUSH_BYTES * 2),
                 live: LiveSet::new(max_live_per_session),
                 last_write: Instant::now(),
+                open: true,
             })
             .collect();
         Sender {
             outbound,
+            links,
             generator,
             codec,
             slots,
@@ -132,6 +152,8 @@ impl Sender {
             cancel_on_exit,
             next_number: 0,
             counts: SentCounts::default(),
+            not_sent: 0,
+            test_request_id: Vec::with_capacity(super::fix::TEST_REQUEST_ID_MAX),
         }
     }
 
@@ -160,6 +182,11 @@ impl Sender {
             if self.control.abort.load(Ordering::Relaxed) {
                 break;
             }
+            if self.outbound.iter().all(|outbound| !outbound.open) {
+                // Every session is gone: the rest of the schedule cannot go out.
+                self.not_sent += total - index;
+                break;
+            }
             let now = self.elapsed_ns();
             let due = self.schedule.due_count(now);
             let round_start = index;
@@ -172,7 +199,7 @@ impl Sender {
                 self.emit(index)?;
                 index += 1;
             }
-            self.flush_all()?;
+            self.flush_all();
             let flushed = self.elapsed_ns();
             for sent in round_start.max(self.schedule.warmup())..index {
                 let lag = flushed.saturating_sub(self.schedule.offset_ns(sent));
@@ -180,7 +207,7 @@ impl Sender {
             }
             self.control.sent.store(index, Ordering::Relaxed);
             if index < total {
-                self.heartbeats()?;
+                self.service_sessions()?;
                 sleep_until(self.start, self.schedule.offset_ns(index), self.spin);
             }
         }
@@ -212,12 +239,13 @@ impl Sender {
             measured_start_ns,
             send_end_ns,
             cleanup_cancels,
+            not_sent: self.not_sent,
         })
     }
 
     fn wait_for(&mut self, done: impl Fn(&Control) -> bool) -> Result<()> {
         while !done(&self.control) {
-            self.heartbeats()?;
+            self.service_sessions()?;
             std::thread::sleep(Duration::from_millis(5));
         }
         Ok(())
@@ -238,6 +266,10 @@ impl Sender {
 
     fn emit(&mut self, index: u64) -> Result<()> {
         let session = (index % self.outbound.len() as u64) as usize;
+        if !self.outbound[session].open {
+            self.not_sent += 1;
+            return Ok(());
+        }
         let measured = self.schedule.is_measured(index);
         let scheduled_ns = self.schedule.offset_ns(index);
         let request = |kind| Request {
@@ -267,29 +299,21 @@ impl Sender {
                     self.counts.new += 1;
                     RequestKind::New
                 };
+                // Outstanding before it is written: a reply can never beat
+                // its own bookkeeping.
                 self.slots.begin(number, request(kind));
-                let message = EnterOrder {
-                    order_token: Alpha(self.codec.encode(number)),
+                let enter = EnterRequest {
+                    token: &self.codec.encode(number),
+                    stock: &self.generator.models()[usize::from(symbol)].stock,
                     side,
-                    shares,
-                    stock: Alpha(self.generator.models()[usize::from(symbol)].stock),
                     price,
-                    time_in_force: if ioc {
-                        TIME_IN_FORCE_IOC
-                    } else {
-                        TIME_IN_FORCE_DAY
-                    },
-                    firm: Alpha(*b"RTES"),
-                    display: Display::Anonymous,
-                    capacity: Capacity::Agency,
-                    intermarket_sweep: IntermarketSweep::NotEligible,
-                    minimum_quantity: 0,
-                    cross_type: CrossType::NoCross,
-                    customer_type: CustomerType::PortDefault,
+                    shares,
+                    ioc,
                 };
-                self.append(session, &message)?;
+                let outbound = &mut self.outbound[session];
+                outbound.encoder.enter(&mut outbound.buffer, &enter)?;
                 if !ioc {
-                    self.outbound[session].live.push(LiveOrder {
+                    outbound.live.push(LiveOrder {
                         number,
                         symbol,
                         side,
@@ -299,11 +323,13 @@ impl Sender {
             Action::Cancel { order } => {
                 self.counts.cancel += 1;
                 self.slots.begin(order.number, request(RequestKind::Cancel));
-                let message = CancelOrder {
-                    order_token: Alpha(self.codec.encode(order.number)),
-                    shares: 0,
+                let cancel = CancelRequest {
+                    token: &self.codec.encode(order.number),
+                    stock: &self.generator.models()[usize::from(order.symbol)].stock,
+                    side: order.side,
                 };
-                self.append(session, &message)?;
+                let outbound = &mut self.outbound[session];
+                outbound.encoder.cancel(&mut outbound.buffer, &cancel)?;
             }
             Action::Replace {
                 order,
@@ -316,49 +342,72 @@ impl Sender {
                 self.slots
                     .begin(order.number, request(RequestKind::ReplaceSource));
                 self.slots.begin(replacement, request(RequestKind::Replace));
-                let message = ReplaceOrder {
-                    existing_order_token: Alpha(self.codec.encode(order.number)),
-                    replacement_order_token: Alpha(self.codec.encode(replacement)),
-                    shares,
+                let replace = ReplaceRequest {
+                    existing: &self.codec.encode(order.number),
+                    replacement: &self.codec.encode(replacement),
+                    stock: &self.generator.models()[usize::from(order.symbol)].stock,
+                    side: order.side,
                     price,
-                    time_in_force: TIME_IN_FORCE_DAY,
-                    display: Display::Anonymous,
-                    intermarket_sweep: IntermarketSweep::NotEligible,
-                    minimum_quantity: 0,
+                    shares,
                 };
-                self.append(session, &message)?;
-                self.outbound[session].live.push(LiveOrder {
+                let outbound = &mut self.outbound[session];
+                outbound.encoder.replace(&mut outbound.buffer, &replace)?;
+                outbound.live.push(LiveOrder {
                     number: replacement,
                     ..order
                 });
             }
         }
-        Ok(())
-    }
-
-    fn append<M: OuchMessage>(&mut self, session: usize, message: &M) -> Result<()> {
-        let mut frame = [0u8; 128];
-        let written = encode_framed(b'U', message, &mut frame)
-            .map_err(|error| anyhow::anyhow!("encoding: {error}"))?;
-        let outbound = &mut self.outbound[session];
-        outbound.buffer.extend_from_slice(&frame[..written]);
-        if outbound.buffer.len() >= FLUSH_BYTES {
-            flush(outbound)?;
+        if self.outbound[session].buffer.len() >= FLUSH_BYTES {
+            self.flush_session(session);
         }
         Ok(())
     }
 
-    fn flush_all(&mut self) -> Result<()> {
-        self.outbound.iter_mut().try_for_each(flush)
+    fn flush_all(&mut self) {
+        for session in 0..self.outbound.len() {
+            self.flush_session(session);
+        }
     }
 
-    fn heartbeats(&mut self) -> Result<()> {
-        for outbound in &mut self.outbound {
-            if outbound.last_write.elapsed() >= HEARTBEAT_INTERVAL {
-                let mut packet = [0u8; 3];
-                let written = Packet::ClientHeartbeat.encode_into(&mut packet)?;
-                outbound.buffer.extend_from_slice(&packet[..written]);
-                flush(outbound)?;
+    /// Writes session `session`'s buffer; a failure closes the session (the
+    /// run goes on with the others) and says why in the report.
+    fn flush_session(&mut self, session: usize) {
+        let outbound = &mut self.outbound[session];
+        if !outbound.open {
+            outbound.buffer.clear();
+            return;
+        }
+        if let Err(why) = flush(outbound) {
+            outbound.open = false;
+            self.links[session].close_from_sender(format!("sending failed: {why}"));
+        }
+    }
+
+    /// Between rounds: a Logout to sessions the receiver closed, the
+    /// Heartbeat a TestRequest asked for, a heartbeat where one is due.
+    fn service_sessions(&mut self) -> Result<()> {
+        for session in 0..self.outbound.len() {
+            let link = &self.links[session];
+            let outbound = &mut self.outbound[session];
+            if !outbound.open {
+                continue;
+            }
+            if link.is_closed() {
+                outbound.open = false;
+                outbound.buffer.clear();
+                outbound.encoder.logout(&mut outbound.buffer)?;
+                // Best effort and never waiting: the server may be gone.
+                let _ = outbound.stream.write(&outbound.buffer);
+                outbound.buffer.clear();
+                continue;
+            }
+            let answer = link.take_test_request(&mut self.test_request_id);
+            let idle = outbound.last_write.elapsed() >= outbound.encoder.heartbeat_interval();
+            if answer || idle {
+                let id: &[u8] = if answer { &self.test_request_id } else { &[] };
+                outbound.encoder.heartbeat(&mut outbound.buffer, id)?;
+                self.flush_session(session);
             }
         }
         Ok(())
@@ -368,6 +417,9 @@ impl Sender {
         let now = self.elapsed_ns();
         let mut cancels = 0;
         for session in 0..self.outbound.len() {
+            if !self.outbound[session].open {
+                continue;
+            }
             let slots = Arc::clone(&self.slots);
             let orders = self.outbound[session]
                 .live
@@ -381,23 +433,30 @@ impl Sender {
                         scheduled_ns: now,
                     },
                 );
-                let message = CancelOrder {
-                    order_token: Alpha(self.codec.encode(order.number)),
-                    shares: 0,
+                let cancel = CancelRequest {
+                    token: &self.codec.encode(order.number),
+                    stock: &self.generator.models()[usize::from(order.symbol)].stock,
+                    side: order.side,
                 };
-                self.append(session, &message)?;
+                let outbound = &mut self.outbound[session];
+                outbound.encoder.cancel(&mut outbound.buffer, &cancel)?;
                 cancels += 1;
+                if self.outbound[session].buffer.len() >= FLUSH_BYTES {
+                    self.flush_session(session);
+                }
             }
         }
-        self.flush_all()?;
+        self.flush_all();
         Ok(cancels)
     }
 
     fn logout(&mut self) {
         for outbound in &mut self.outbound {
-            let mut packet = [0u8; 3];
-            if let Ok(written) = Packet::LogoutRequest.encode_into(&mut packet) {
-                outbound.buffer.extend_from_slice(&packet[..written]);
+            if !outbound.open {
+                continue;
+            }
+            outbound.buffer.clear();
+            if outbound.encoder.logout(&mut outbound.buffer).is_ok() {
                 // The server may already have gone; nothing to do about it.
                 let _ = flush(outbound);
             }
@@ -407,23 +466,38 @@ impl Sender {
 
 /// Writes the whole buffer. The socket shares its non-blocking flag with
 /// the receiver's handle, so a full socket buffer is waited out here: the
-/// delay lands on the schedule and so in the measured latency.
-fn flush(outbound: &mut Outbound) -> Result<()> {
+/// delay lands on the schedule and so in the measured latency. A socket
+/// that takes nothing for [`WRITE_STALL_LIMIT`] is an error.
+fn flush(outbound: &mut Outbound) -> std::io::Result<()> {
     let mut written = 0;
-    while written < outbound.buffer.len() {
+    let mut stalled_since: Option<Instant> = None;
+    let result = loop {
+        if written == outbound.buffer.len() {
+            break Ok(());
+        }
         match outbound.stream.write(&outbound.buffer[written..]) {
-            Ok(0) => anyhow::bail!("server closed the connection"),
-            Ok(count) => written += count,
+            Ok(0) => break Err(ErrorKind::WriteZero.into()),
+            Ok(count) => {
+                written += count;
+                stalled_since = None;
+            }
             Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                let since = *stalled_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= WRITE_STALL_LIMIT {
+                    break Err(std::io::Error::new(
+                        ErrorKind::TimedOut,
+                        format!("the server took nothing for {WRITE_STALL_LIMIT:?}"),
+                    ));
+                }
                 std::thread::sleep(WRITE_RETRY_PAUSE)
             }
             Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) => return Err(error).context("sending"),
+            Err(error) => break Err(error),
         }
-    }
+    };
     if written > 0 {
         outbound.last_write = Instant::now();
     }
     outbound.buffer.clear();
-    Ok(())
+    result
 }

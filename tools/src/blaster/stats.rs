@@ -66,6 +66,8 @@ pub struct Stats {
     pub foreign: u64,
     /// Messages that did not decode.
     pub malformed: u64,
+    /// FIX TestRequests from the venue (each answered with a Heartbeat).
+    pub test_requests: u64,
 }
 
 impl Default for Stats {
@@ -81,6 +83,7 @@ impl Default for Stats {
             executions: 0,
             foreign: 0,
             malformed: 0,
+            test_requests: 0,
         }
     }
 }

@@ -73,6 +73,19 @@ impl TokenCodec {
             Some(value * 36 + u64::from(digit))
         })
     }
+
+    /// [`TokenCodec::decode`] for a token of any length (a FIX ClOrdID):
+    /// anything but 14 bytes of this run is `None`.
+    ///
+    /// ```
+    /// use rtes_tools::blaster::token::TokenCodec;
+    /// let codec = TokenCodec::new(35);
+    /// assert_eq!(codec.decode_slice(b"00000Z00000010"), Some(36));
+    /// assert_eq!(codec.decode_slice(b"00000Z00000010C"), None);
+    /// ```
+    pub fn decode_slice(&self, token: &[u8]) -> Option<u64> {
+        self.decode(token.try_into().ok()?)
+    }
 }
 
 /// Writes `value` right-aligned in base 36, zero-filled.

@@ -35,3 +35,63 @@ pub fn rtes_binary() -> PathBuf {
     assert!(status.success(), "cargo build --bin rtes failed");
     target.join("debug/rtes")
 }
+
+/// A running `rtes` (killed when dropped) and the addresses it bound.
+pub struct RtesServer {
+    child: std::process::Child,
+    ports: serde_json::Value,
+}
+
+impl RtesServer {
+    /// Starts `rtes --config <config> --log-level warn --ports-file
+    /// <dir>/ports.json <args>` and waits (up to 30 s) for the ports file.
+    pub fn start(dir: &Path, config: &Path, args: &[&str]) -> RtesServer {
+        use std::process::Stdio;
+        use std::time::{Duration, Instant};
+        let ports_file = dir.join("ports.json");
+        let child = Command::new(rtes_binary())
+            .arg("--config")
+            .arg(config)
+            .args(["--log-level", "warn", "--ports-file"])
+            .arg(&ports_file)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn rtes");
+        let mut server = RtesServer {
+            child,
+            ports: serde_json::Value::Null,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(text) = std::fs::read_to_string(&ports_file) {
+                if let Ok(ports) = serde_json::from_str::<serde_json::Value>(&text) {
+                    server.ports = ports;
+                    return server;
+                }
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("rtes exited early: {status}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("rtes did not write {}", ports_file.display());
+    }
+
+    /// The address of listener `name` (`ouch`, `fix`, ...) from the ports file.
+    pub fn address(&self, name: &str) -> std::net::SocketAddr {
+        self.ports[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name:?} listener in {}", self.ports))
+            .parse()
+            .expect("an address")
+    }
+}
+
+impl Drop for RtesServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
