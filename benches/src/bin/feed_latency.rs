@@ -32,7 +32,7 @@ use rtes_gateway::runtime::{
 };
 use rtes_mdfeed::subscriber::{Subscriber, SubscriberConfig, SubscriberStats};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -183,7 +183,7 @@ struct Received {
 
 /// Runs the real subscriber (re-request and snapshot recovery on) until
 /// the feed's End of Session with nothing missing, or `stop` plus 10 s.
-fn subscribe(mut subscriber: Subscriber, stop: Arc<AtomicBool>) -> Received {
+fn subscribe(mut subscriber: Subscriber, stop: Arc<AtomicBool>, next: Arc<AtomicU64>) -> Received {
     let mut delivered = 0u64;
     let mut first: Option<Instant> = None;
     let mut last = Instant::now();
@@ -198,6 +198,7 @@ fn subscribe(mut subscriber: Subscriber, stop: Arc<AtomicBool>) -> Received {
             last = now;
             delivered += count;
         }
+        next.store(subscriber.next_sequence(), Ordering::Release);
         let stats = subscriber.stats();
         if stats.tracker.end_of_session > 0 && !subscriber.in_gap() {
             break;
@@ -222,6 +223,7 @@ fn run<A: Agent + Send + 'static>(
     arguments: &Arguments,
     instruments: u32,
     producer: rtrb::Producer<MarketRecord>,
+    before_stop: impl FnOnce(u64),
 ) -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let runner = AgentRunner::start(
@@ -248,6 +250,7 @@ fn run<A: Agent + Send + 'static>(
     let (lag_max_ns, pushed) = producer.join().map_err(|_| "producer panicked")?;
     // Let the last packet's flush timer fire before stopping.
     std::thread::sleep(Duration::from_millis(5));
+    before_stop(pushed);
     let mut agent = runner.stop_and_join().map_err(|error| error.to_string())?;
     println!(
         "producer pushed={pushed} rate={rate}/s lag_max={lag_max_ns}ns idle={}",
@@ -275,6 +278,7 @@ fn main() -> Result<(), String> {
             &arguments,
             instruments,
             producer,
+            |_| {},
         );
     }
     let mut feed = ItchFeed::default();
@@ -295,11 +299,29 @@ fn main() -> Result<(), String> {
         None
     };
     let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicU64::new(0));
+    let subscribed = subscriber.is_some();
     let subscriber = subscriber.map(|subscriber| {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || subscribe(subscriber, stop))
+        let (stop, next) = (Arc::clone(&stop), Arc::clone(&next));
+        std::thread::spawn(move || subscribe(subscriber, stop, next))
     });
-    let result = run(agent, &arguments, instruments, producer);
+    // The feed (and its re-request and snapshot service) stays up until
+    // the subscriber has every message: start of day (3 System Events, a
+    // directory and a trading action per instrument) plus one per event.
+    let wait_for_subscriber = |pushed: u64| {
+        let published = 3 + 2 * u64::from(instruments) + pushed;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while subscribed && next.load(Ordering::Acquire) <= published && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    let result = run(
+        agent,
+        &arguments,
+        instruments,
+        producer,
+        wait_for_subscriber,
+    );
     stop.store(true, Ordering::Release);
     if let Some(subscriber) = subscriber {
         let received = subscriber.join().map_err(|_| "subscriber panicked")?;
