@@ -259,6 +259,43 @@ fn publisher_flow(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // Writing a snapshot (what a late joiner costs the feed thread): the
+    // books after the flow's warm-up, about 5,000 resting orders.
+    let mut publisher = Publisher::new(
+        PublisherConfig {
+            session: *b"BENCH00001",
+            payload_len_max: 1_400,
+            history_bytes: 1 << 20,
+            flush_interval_ns: 100_000,
+            heartbeat_interval_ns: 1_000_000_000,
+            book_orders_max: 1_000_000,
+        },
+        five_instruments(),
+    );
+    let mut sink = Discard(0);
+    publisher.start_of_day(0, 0, &mut sink);
+    for event in &events {
+        publisher.publish(event, 0, &mut sink);
+    }
+    let resting = publisher.snapshot_books().len() as u64;
+    let mut group = c.benchmark_group("snapshot");
+    group.throughput(Throughput::Elements(resting));
+    group.bench_function(format!("write_{resting}_resting_orders"), |b| {
+        let mut bytes = Vec::with_capacity(64 * (resting as usize + 64));
+        b.iter(|| {
+            bytes.clear();
+            publisher
+                .snapshot(0, |message| {
+                    let mut buffer = [0u8; 64];
+                    let len = message.encode(&mut buffer).unwrap();
+                    bytes.extend_from_slice(&buffer[..len]);
+                })
+                .unwrap();
+            black_box(bytes.len())
+        })
+    });
+    group.finish();
 }
 
 fn five_instruments() -> Vec<InstrumentInfo> {
