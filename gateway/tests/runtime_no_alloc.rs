@@ -174,7 +174,7 @@ fn itch_feed_agent_does_not_allocate() {
             seq: SequenceNumber(index),
             ts: TimestampNs(index),
             instrument: InstrumentId((index % 3) as u32),
-            kind: if index % 2 == 0 {
+            kind: if index.is_multiple_of(2) {
                 MarketEventKind::Add {
                     order_ref: OrderRef(index),
                     side: Side::Buy,
@@ -194,7 +194,7 @@ fn itch_feed_agent_does_not_allocate() {
     let allocations = allocations_during(|| {
         for index in 2..3_002u64 {
             producer.push(record(index)).unwrap();
-            if index % 10 == 0 {
+            if index.is_multiple_of(10) {
                 agent.do_work();
             }
         }
