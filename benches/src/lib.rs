@@ -6,6 +6,8 @@
 //! - [`rtes`]: RTES configuration and translation of flows into commands.
 //! - [`micro`]: small command generators for the criterion micro-benches.
 //! - [`outcome`]: trades and final books, and how two of them compare.
+//! - [`market`]: a seeded engine-like market-data event stream (feed and
+//!   subscriber benchmarks).
 //!
 //! ```
 //! use rtes_benches::{shadow, workload};
@@ -17,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod flow;
+pub mod market;
 pub mod micro;
 pub mod outcome;
 pub mod rng;

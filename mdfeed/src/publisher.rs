@@ -369,6 +369,11 @@ impl Publisher {
         false
     }
 
+    /// True while published messages wait in a packet not yet sent.
+    pub fn has_open_packet(&self) -> bool {
+        !self.packet.is_empty()
+    }
+
     /// Nanoseconds until the next timer (flush or heartbeat) is due.
     pub fn next_deadline_in_ns(&self, now_ns: u64) -> u64 {
         let due = if self.packet.is_empty() {

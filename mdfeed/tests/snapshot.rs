@@ -480,3 +480,34 @@ fn tracker_continues_after_a_snapshot() {
     assert_eq!(tracker.next(), 53);
     assert_eq!(tracker.stats().restarts, 1);
 }
+
+#[test]
+fn references_far_apart_are_found_and_removed() {
+    // Strides of a power of two must not defeat the index.
+    let mut books = SnapshotBooks::new(1, 1_000);
+    for k in 1..=1_000u64 {
+        books.apply(&message(
+            1,
+            Body::AddOrder {
+                order_ref: k << 20,
+                side: b'S',
+                shares: 1,
+                stock: stock_field("X"),
+                price: k as u32,
+            },
+        ));
+    }
+    for k in (2..=1_000u64).step_by(2) {
+        books.apply(&message(1, Body::OrderDelete { order_ref: k << 20 }));
+    }
+    assert_eq!(books.len(), 500);
+    let refs: Vec<u64> = books.side(0, b'S').iter().map(|o| o.order_ref).collect();
+    assert_eq!(
+        refs,
+        (1..=1_000u64)
+            .step_by(2)
+            .map(|k| k << 20)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(books.stats(), Default::default());
+}

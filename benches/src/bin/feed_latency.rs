@@ -7,25 +7,31 @@
 //! `engine->datagram sent`), its counters, and the producer's lag.
 //!
 //! `--stage counter` runs the counting stand-in instead (the floor: a stage
-//! that only pops the ring). `--subscribe` adds a thread that joins the
-//! group and drains it, so every `send_to` also delivers to a socket.
+//! that only pops the ring). `--subscribe` adds the real subscriber
+//! (`rtes_mdfeed::subscriber::Subscriber`, re-request and snapshot recovery
+//! on) on its own thread and reports the messages/s it delivered, gaps and
+//! recoveries: every `send_to` then also delivers to its socket.
+//!
+//! `--drop-per-million N` has the feed drop that many multicast packets in
+//! a million (its fault-injection knob), so the subscriber must recover
+//! them by re-request; `--history-bytes` shrinks the history.
 //!
 //! ```sh
 //! cargo run --release -p rtes-benches --bin feed_latency -- \
 //!     --rate 100000 --seconds 5 --idle busy-spin --pin-feed 1 --pin-producer 0
+//! cargo run --release -p rtes-benches --bin feed_latency -- \
+//!     --rate 1500000 --seconds 3 --idle backoff --subscribe --drop-per-million 10000
 //! ```
 
-use rtes_engine::{
-    InstrumentId, MarketEvent, MarketEventKind, MatchNumber, OrderRef, Price, Qty, SequenceNumber,
-    Side, TimestampNs,
-};
+use rtes_benches::market::MarketFlow;
 use rtes_gateway::config::{self, Overrides, Settings};
 use rtes_gateway::feed::ItchFeed;
 use rtes_gateway::runtime::{
     ring, Agent, AgentRunner, BackoffParams, BoundPorts, Clock, FeedStage, IdleStrategy,
     MarketDataCounter, MarketRecord, MonotonicClock, RunnerConfig,
 };
-use std::net::{Ipv4Addr, SocketAddr};
+use rtes_mdfeed::subscriber::{Subscriber, SubscriberConfig, SubscriberStats};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +52,7 @@ struct Arguments {
     counter: bool,
     subscribe: bool,
     history_bytes: Option<usize>,
+    drop_per_million: u32,
 }
 
 fn arguments() -> Result<Arguments, String> {
@@ -58,6 +65,7 @@ fn arguments() -> Result<Arguments, String> {
         counter: false,
         subscribe: false,
         history_bytes: None,
+        drop_per_million: 0,
     };
     let mut args = std::env::args().skip(1);
     let number = |value: Option<String>, name: &str| -> Result<u64, String> {
@@ -89,6 +97,9 @@ fn arguments() -> Result<Arguments, String> {
                 other => return Err(format!("--stage {other:?}: itch or counter")),
             },
             "--subscribe" => parsed.subscribe = true,
+            "--drop-per-million" => {
+                parsed.drop_per_million = number(args.next(), "--drop-per-million")? as u32
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -99,7 +110,7 @@ fn arguments() -> Result<Arguments, String> {
 }
 
 /// The default configuration with every feed socket on an ephemeral port.
-fn settings(history_bytes: Option<usize>) -> Result<Settings, String> {
+fn settings(arguments: &Arguments) -> Result<Settings, String> {
     let overrides = Overrides {
         feed_enabled: Some(true),
         feed_port: Some(0),
@@ -108,90 +119,11 @@ fn settings(history_bytes: Option<usize>) -> Result<Settings, String> {
     };
     let path = config::default_config_path();
     let mut settings = config::load(&path, &overrides).map_err(|error| error.to_string())?;
-    if let Some(bytes) = history_bytes {
+    if let Some(bytes) = arguments.history_bytes {
         settings.feed.history_bytes = bytes;
     }
+    settings.feed.drop_per_million = arguments.drop_per_million;
     Ok(settings)
-}
-
-/// A seeded, engine-like stream: adds near the touch, then cancels,
-/// replaces and executions of live orders.
-struct EventStream {
-    state: u64,
-    next_ref: u64,
-    live: Vec<(u64, Side, i64, u64)>,
-    sequence: u64,
-    instruments: u32,
-}
-
-impl EventStream {
-    fn random(&mut self) -> u64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state
-    }
-
-    fn next(&mut self) -> MarketEvent {
-        self.sequence += 1;
-        let instrument = (self.sequence % u64::from(self.instruments)) as u32;
-        let roll = self.random() % 100;
-        let kind = if self.live.len() < LIVE_ORDERS_TARGET || roll < 45 {
-            self.add()
-        } else {
-            let index = (self.random() % self.live.len() as u64) as usize;
-            let (order_ref, side, price, qty) = self.live.swap_remove(index);
-            match roll {
-                45..=79 => MarketEventKind::Delete {
-                    order_ref: OrderRef(order_ref),
-                },
-                80..=94 => {
-                    self.next_ref += 1;
-                    let price = price + 1;
-                    self.live.push((self.next_ref, side, price, qty));
-                    MarketEventKind::Replace {
-                        old_order_ref: OrderRef(order_ref),
-                        new_order_ref: OrderRef(self.next_ref),
-                        price: Price(price),
-                        qty: Qty(qty),
-                    }
-                }
-                _ => MarketEventKind::Execute {
-                    order_ref: OrderRef(order_ref),
-                    qty: Qty(qty),
-                    match_number: MatchNumber(self.sequence),
-                },
-            }
-        };
-        MarketEvent {
-            seq: SequenceNumber(self.sequence),
-            ts: TimestampNs(self.sequence * 1_000),
-            instrument: InstrumentId(instrument),
-            kind,
-        }
-    }
-
-    fn add(&mut self) -> MarketEventKind {
-        self.next_ref += 1;
-        let side = if self.random().is_multiple_of(2) {
-            Side::Buy
-        } else {
-            Side::Sell
-        };
-        let offset = (self.random() % 20) as i64;
-        let price = match side {
-            Side::Buy => 18_990 - offset,
-            Side::Sell => 19_010 + offset,
-        };
-        let qty = 100 * (1 + self.random() % 10);
-        self.live.push((self.next_ref, side, price, qty));
-        MarketEventKind::Add {
-            order_ref: OrderRef(self.next_ref),
-            side,
-            price: Price(price),
-            qty: Qty(qty),
-        }
-    }
 }
 
 /// Pushes `rate` events/s for `seconds`; returns the worst push lag (ns
@@ -202,13 +134,7 @@ fn produce(
     seconds: u64,
     instruments: u32,
 ) -> (u64, u64) {
-    let mut stream = EventStream {
-        state: 0x2545_F491_4F6C_DD1D,
-        next_ref: 0,
-        live: Vec::with_capacity(4 * LIVE_ORDERS_TARGET),
-        sequence: 0,
-        instruments,
-    };
+    let mut stream = MarketFlow::new(instruments, LIVE_ORDERS_TARGET, 1);
     let total = rate * seconds;
     let interval_ns = 1_000_000_000 / rate;
     let start = Instant::now();
@@ -229,7 +155,7 @@ fn produce(
         }
         lag_max_ns = lag_max_ns.max((elapsed - due).as_nanos() as u64);
         let mut record = MarketRecord {
-            event: stream.next(),
+            event: stream.next_event(),
             engine_ns: clock.now_ns(),
         };
         loop {
@@ -246,21 +172,49 @@ fn produce(
     (lag_max_ns, index)
 }
 
-/// Joins the group and drains it until `stop`; returns datagrams received.
-fn subscribe(group: SocketAddr, stop: Arc<AtomicBool>, received: Arc<AtomicU64>) {
-    let SocketAddr::V4(group) = group else {
-        return;
-    };
-    let socket = rtes_mdfeed::net::multicast_receiver(group, Ipv4Addr::LOCALHOST)
-        .expect("join the feed group");
-    let mut buffer = vec![0u8; 65_536];
-    while !stop.load(Ordering::Acquire) {
-        match socket.recv_from(&mut buffer) {
-            Ok(_) => {
-                received.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(_) => std::thread::sleep(Duration::from_micros(50)),
+/// What the subscriber thread saw.
+struct Received {
+    delivered: u64,
+    /// Seconds from its first delivered message to its last.
+    span_s: f64,
+    stats: SubscriberStats,
+    unknown_orders: u64,
+}
+
+/// Runs the real subscriber (re-request and snapshot recovery on) until
+/// the feed's End of Session with nothing missing, or `stop` plus 10 s.
+fn subscribe(mut subscriber: Subscriber, stop: Arc<AtomicBool>, next: Arc<AtomicU64>) -> Received {
+    let mut delivered = 0u64;
+    let mut first: Option<Instant> = None;
+    let mut last = Instant::now();
+    let mut stopped_at: Option<Instant> = None;
+    loop {
+        let count = subscriber
+            .poll(Duration::from_millis(20), |_, _| {})
+            .expect("subscriber poll");
+        if count > 0 {
+            let now = Instant::now();
+            first.get_or_insert(now);
+            last = now;
+            delivered += count;
         }
+        next.store(subscriber.next_sequence(), Ordering::Release);
+        let stats = subscriber.stats();
+        if stats.tracker.end_of_session > 0 && !subscriber.in_gap() {
+            break;
+        }
+        if stop.load(Ordering::Acquire) {
+            let since = *stopped_at.get_or_insert_with(Instant::now);
+            if since.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+        }
+    }
+    Received {
+        delivered,
+        span_s: first.map_or(0.0, |first| (last - first).as_secs_f64()),
+        stats: subscriber.stats(),
+        unknown_orders: subscriber.books().unknown_orders(),
     }
 }
 
@@ -269,6 +223,7 @@ fn run<A: Agent + Send + 'static>(
     arguments: &Arguments,
     instruments: u32,
     producer: rtrb::Producer<MarketRecord>,
+    before_stop: impl FnOnce(u64),
 ) -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let runner = AgentRunner::start(
@@ -295,6 +250,7 @@ fn run<A: Agent + Send + 'static>(
     let (lag_max_ns, pushed) = producer.join().map_err(|_| "producer panicked")?;
     // Let the last packet's flush timer fire before stopping.
     std::thread::sleep(Duration::from_millis(5));
+    before_stop(pushed);
     let mut agent = runner.stop_and_join().map_err(|error| error.to_string())?;
     println!(
         "producer pushed={pushed} rate={rate}/s lag_max={lag_max_ns}ns idle={}",
@@ -313,7 +269,7 @@ fn run<A: Agent + Send + 'static>(
 
 fn main() -> Result<(), String> {
     let arguments = arguments()?;
-    let settings = settings(arguments.history_bytes)?;
+    let settings = settings(&arguments)?;
     let instruments = settings.engine.instruments.len() as u32;
     let (producer, consumer) = ring::<MarketRecord>(RING_CAPACITY);
     if arguments.counter {
@@ -322,6 +278,7 @@ fn main() -> Result<(), String> {
             &arguments,
             instruments,
             producer,
+            |_| {},
         );
     }
     let mut feed = ItchFeed::default();
@@ -331,18 +288,63 @@ fn main() -> Result<(), String> {
     let agent = feed
         .feed_agent(consumer)
         .map_err(|error| error.to_string())?;
-    let group = ports.get("feed_multicast").ok_or("no multicast address")?;
+    let subscriber = if arguments.subscribe {
+        let Some(SocketAddr::V4(group)) = ports.get("feed_multicast") else {
+            return Err("no multicast address".into());
+        };
+        let mut config = SubscriberConfig::new(group, ports.get("feed_rerequest"));
+        config.replay = ports.get("feed_replay");
+        Some(Subscriber::join(config).map_err(|error| error.to_string())?)
+    } else {
+        None
+    };
     let stop = Arc::new(AtomicBool::new(false));
-    let received = Arc::new(AtomicU64::new(0));
-    let subscriber = arguments.subscribe.then(|| {
-        let (stop, received) = (Arc::clone(&stop), Arc::clone(&received));
-        std::thread::spawn(move || subscribe(group, stop, received))
+    let next = Arc::new(AtomicU64::new(0));
+    let subscribed = subscriber.is_some();
+    let subscriber = subscriber.map(|subscriber| {
+        let (stop, next) = (Arc::clone(&stop), Arc::clone(&next));
+        std::thread::spawn(move || subscribe(subscriber, stop, next))
     });
-    let result = run(agent, &arguments, instruments, producer);
+    // The feed (and its re-request and snapshot service) stays up until
+    // the subscriber has every message: start of day (3 System Events, a
+    // directory and a trading action per instrument) plus one per event.
+    let wait_for_subscriber = |pushed: u64| {
+        let published = 3 + 2 * u64::from(instruments) + pushed;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while subscribed && next.load(Ordering::Acquire) <= published && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    let result = run(
+        agent,
+        &arguments,
+        instruments,
+        producer,
+        wait_for_subscriber,
+    );
     stop.store(true, Ordering::Release);
     if let Some(subscriber) = subscriber {
-        let _ = subscriber.join();
-        println!("subscriber datagrams={}", received.load(Ordering::Relaxed));
+        let received = subscriber.join().map_err(|_| "subscriber panicked")?;
+        let stats = received.stats;
+        println!(
+            "subscriber delivered={} in {:.3}s = {:.0} msgs/s; packets={} retransmission_packets={} \
+             gaps_detected={} gaps_recovered={} requests={} duplicates={} pending_overflow={} \
+             snapshots={} unknown_orders={} malformed={} end_of_session={}",
+            received.delivered,
+            received.span_s,
+            received.delivered as f64 / received.span_s.max(1e-9),
+            stats.packets,
+            stats.retransmission_packets,
+            stats.tracker.gaps_detected,
+            stats.tracker.gaps_recovered,
+            stats.tracker.requests,
+            stats.tracker.duplicates,
+            stats.tracker.pending_overflow,
+            stats.snapshots,
+            received.unknown_orders,
+            stats.malformed,
+            stats.tracker.end_of_session,
+        );
     }
     result
 }

@@ -347,6 +347,14 @@ impl<C: Clock + Send> Agent for FeedAgent<C> {
     }
 
     fn park_hint(&self) -> Option<Duration> {
+        if self.publisher.has_open_packet() {
+            // A packet waits for its flush (at most the coalescing gap or
+            // the flush interval, microseconds). A park that short does not
+            // exist: in shared mode it is an epoll wait, rounded up to a
+            // millisecond, and a futex wait has 50 µs of timer slack. So
+            // the thread keeps polling until the packet is out.
+            return Some(Duration::ZERO);
+        }
         let now_ns = self.clock.now_ns();
         let publisher_ns = self.publisher.next_deadline_in_ns(now_ns);
         // Re-requests and replay logins arrive on sockets this agent does

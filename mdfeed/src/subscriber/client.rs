@@ -6,13 +6,17 @@
 //! from it and continues from the snapshot's sequence number.
 
 use super::snapshot::{fetch_snapshot, SnapshotFetchError};
-use super::{Books, SequenceTracker, TrackerStats};
+use super::{Books, Pipeline, TrackerStats};
 use crate::itch::Message;
-use crate::moldudp::{Packet, PAYLOAD_LEN_MAX};
+use crate::moldudp::PAYLOAD_LEN_MAX;
 use crate::net::{multicast_receiver, udp_bound, would_block};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
+
+/// Datagrams read from one socket before looking at the other (and at
+/// timers): fewer empty reads under load, and neither socket starves.
+const DATAGRAMS_PER_ROUND: usize = 64;
 
 /// Where and how to subscribe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +38,16 @@ pub struct SubscriberConfig {
     pub snapshot_timeout: Duration,
     /// First sequence number wanted (1 = the whole session via recovery).
     pub first_sequence: u64,
-    /// Most messages asked for per request.
+    /// Most messages asked for per request (the RTES re-request server
+    /// answers at most 2,000).
     pub request_count_max: u16,
     /// Repeat an unanswered request after this long.
     pub request_retry: Duration,
-    /// Most out-of-order messages held while a gap is open.
+    /// Out-of-order messages are held up to this far past the first
+    /// missing one (64 bytes each, allocated at the first gap: 32 MiB by
+    /// default, more than the feed's default history of ~350,000 messages,
+    /// so whatever the re-request server can still send can be held);
+    /// later ones are requested again once the gap closes.
     pub pending_max: usize,
 }
 
@@ -53,9 +62,9 @@ impl SubscriberConfig {
             unanswered_requests_max: 3,
             snapshot_timeout: Duration::from_secs(10),
             first_sequence: 1,
-            request_count_max: 1_000,
+            request_count_max: 2_000,
             request_retry: Duration::from_millis(200),
-            pending_max: 1_000_000,
+            pending_max: 524_288,
         }
     }
 }
@@ -94,8 +103,7 @@ pub struct Subscriber {
     config: SubscriberConfig,
     multicast: UdpSocket,
     requests: Option<UdpSocket>,
-    tracker: SequenceTracker,
-    books: Books,
+    pipeline: Pipeline,
     buffer: Vec<u8>,
     started: Instant,
     stats: SubscriberStats,
@@ -110,7 +118,7 @@ impl Subscriber {
             None => None,
         };
         Ok(Subscriber {
-            tracker: SequenceTracker::new(
+            pipeline: Pipeline::new(
                 config.first_sequence,
                 config.pending_max,
                 config.request_retry.as_nanos() as u64,
@@ -118,7 +126,6 @@ impl Subscriber {
             config,
             multicast,
             requests,
-            books: Books::default(),
             buffer: vec![0; PAYLOAD_LEN_MAX],
             started: Instant::now(),
             stats: SubscriberStats::default(),
@@ -127,23 +134,24 @@ impl Subscriber {
 
     /// The books built so far.
     pub fn books(&self) -> &Books {
-        &self.books
+        self.pipeline.books()
     }
 
     /// Next sequence number expected.
     pub fn next_sequence(&self) -> u64 {
-        self.tracker.next()
+        self.pipeline.tracker().next()
     }
 
     /// Whether messages are known to be missing.
     pub fn in_gap(&self) -> bool {
-        self.tracker.in_gap()
+        self.pipeline.tracker().in_gap()
     }
 
     /// Counters.
     pub fn stats(&self) -> SubscriberStats {
         SubscriberStats {
-            tracker: self.tracker.stats(),
+            tracker: self.pipeline.tracker().stats(),
+            malformed: self.pipeline.malformed(),
             ..self.stats
         }
     }
@@ -163,10 +171,12 @@ impl Subscriber {
         let mut delivered = 0;
         loop {
             let mut busy = false;
-            busy |= self.receive_from_multicast(&mut delivered, &mut on_message)?;
+            // Retransmissions first: they are what a waiting gap needs.
             busy |= self.receive_from_requests(&mut delivered, &mut on_message)?;
+            busy |= self.receive_from_multicast(&mut delivered, &mut on_message)?;
             self.send_request()?;
-            if self.tracker.unanswered_requests() >= self.config.unanswered_requests_max {
+            if self.pipeline.tracker().unanswered_requests() >= self.config.unanswered_requests_max
+            {
                 if let Some(server) = self.config.replay {
                     self.recover_by_snapshot(server, &mut delivered, &mut on_message)?;
                     busy = true;
@@ -181,20 +191,23 @@ impl Subscriber {
         }
     }
 
+    /// Up to [`DATAGRAMS_PER_ROUND`] datagrams from the group.
     fn receive_from_multicast(
         &mut self,
         delivered: &mut u64,
         on_message: &mut impl FnMut(u64, &Message),
     ) -> io::Result<bool> {
-        match self.multicast.recv_from(&mut self.buffer) {
-            Ok((len, _)) => {
-                self.stats.packets += 1;
-                self.process(len, delivered, on_message);
-                Ok(true)
+        for round in 0..DATAGRAMS_PER_ROUND {
+            match self.multicast.recv_from(&mut self.buffer) {
+                Ok((len, _)) => {
+                    self.stats.packets += 1;
+                    self.process(len, delivered, on_message);
+                }
+                Err(error) if would_block(&error) => return Ok(round > 0),
+                Err(error) => return Err(error),
             }
-            Err(error) if would_block(&error) => Ok(false),
-            Err(error) => Err(error),
         }
+        Ok(true)
     }
 
     fn receive_from_requests(
@@ -202,18 +215,20 @@ impl Subscriber {
         delivered: &mut u64,
         on_message: &mut impl FnMut(u64, &Message),
     ) -> io::Result<bool> {
-        let Some(socket) = &self.requests else {
-            return Ok(false);
-        };
-        match socket.recv_from(&mut self.buffer) {
-            Ok((len, _)) => {
-                self.stats.retransmission_packets += 1;
-                self.process(len, delivered, on_message);
-                Ok(true)
+        for round in 0..DATAGRAMS_PER_ROUND {
+            let Some(socket) = &self.requests else {
+                return Ok(false);
+            };
+            match socket.recv_from(&mut self.buffer) {
+                Ok((len, _)) => {
+                    self.stats.retransmission_packets += 1;
+                    self.process(len, delivered, on_message);
+                }
+                Err(error) if would_block(&error) => return Ok(round > 0),
+                Err(error) => return Err(error),
             }
-            Err(error) if would_block(&error) => Ok(false),
-            Err(error) => Err(error),
         }
+        Ok(true)
     }
 
     fn process(
@@ -222,21 +237,9 @@ impl Subscriber {
         delivered: &mut u64,
         on_message: &mut impl FnMut(u64, &Message),
     ) {
-        let Ok(packet) = Packet::decode(&self.buffer[..len]) else {
-            self.stats.malformed += 1;
-            return;
-        };
-        let books = &mut self.books;
-        let malformed = &mut self.stats.malformed;
-        self.tracker
-            .on_packet(&packet, |sequence, bytes| match Message::decode(bytes) {
-                Ok(message) => {
-                    books.apply(&message);
-                    on_message(sequence, &message);
-                    *delivered += 1;
-                }
-                Err(_) => *malformed += 1,
-            });
+        *delivered += self
+            .pipeline
+            .on_datagram(&self.buffer[..len], &mut *on_message);
     }
 
     /// Replaces the books with a snapshot and continues after it.
@@ -249,33 +252,7 @@ impl Subscriber {
         let snapshot = fetch_snapshot(server, self.config.snapshot_timeout)?;
         self.stats.snapshots += 1;
         self.stats.snapshot_messages += snapshot.messages.len() as u64;
-        self.books = Books::default();
-        for message in &snapshot.messages {
-            self.books.apply(message);
-            on_message(0, message);
-        }
-        on_message(
-            0,
-            &Message {
-                header: Default::default(),
-                body: crate::itch::Body::EndOfSnapshot {
-                    sequence: snapshot.live_from,
-                },
-            },
-        );
-        let books = &mut self.books;
-        let malformed = &mut self.stats.malformed;
-        self.tracker.restart_at(
-            snapshot.live_from,
-            |sequence, bytes| match Message::decode(bytes) {
-                Ok(message) => {
-                    books.apply(&message);
-                    on_message(sequence, &message);
-                    *delivered += 1;
-                }
-                Err(_) => *malformed += 1,
-            },
-        );
+        *delivered += self.pipeline.apply_snapshot(&snapshot, &mut *on_message);
         Ok(())
     }
 
@@ -284,7 +261,8 @@ impl Subscriber {
             return Ok(());
         };
         let now_ns = self.started.elapsed().as_nanos() as u64;
-        if let Some(request) = self.tracker.request(now_ns, self.config.request_count_max) {
+        let count_max = self.config.request_count_max;
+        if let Some(request) = self.pipeline.tracker_mut().request(now_ns, count_max) {
             match socket.send_to(&request.encode(), server) {
                 Ok(_) => {}
                 Err(error) if would_block(&error) => {}

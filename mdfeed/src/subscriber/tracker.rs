@@ -1,8 +1,8 @@
 //! Sans-I/O sequence tracking: delivers messages in order exactly once,
 //! holds out-of-order messages (bounded), and says which range to request.
 
+use super::pending::{PendingWindow, Refused};
 use crate::moldudp::{Packet, PacketKind, Request, SESSION_LEN};
-use std::collections::BTreeMap;
 
 /// Counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,7 +17,9 @@ pub struct TrackerStats {
     pub gaps_recovered: u64,
     /// Requests issued.
     pub requests: u64,
-    /// Out-of-order messages dropped because the pending store was full.
+    /// Out-of-order messages not held because they were too far ahead of
+    /// the gap (past the window) or longer than a slot; they are requested
+    /// again once the gap before them closes.
     pub pending_overflow: u64,
     /// End-of-session packets seen.
     pub end_of_session: u64,
@@ -48,8 +50,7 @@ pub struct SequenceTracker {
     next: u64,
     /// One past the highest sequence number known to exist.
     known_end: u64,
-    pending: BTreeMap<u64, Vec<u8>>,
-    pending_max: usize,
+    pending: PendingWindow,
     in_gap: bool,
     last_request_ns: Option<u64>,
     /// One past the last message asked for by the outstanding request.
@@ -64,15 +65,15 @@ pub struct SequenceTracker {
 
 impl SequenceTracker {
     /// Expects `first` next (1 = everything from the start of the session,
-    /// recovered by request if already sent); holds at most `pending_max`
-    /// out-of-order messages; repeats an unanswered request after `retry_ns`.
+    /// recovered by request if already sent); holds out-of-order messages up
+    /// to `pending_max` past the next expected one (64 bytes each, allocated
+    /// at the first gap); repeats an unanswered request after `retry_ns`.
     pub fn new(first: u64, pending_max: usize, retry_ns: u64) -> SequenceTracker {
         SequenceTracker {
             session: None,
             next: first,
             known_end: first,
-            pending: BTreeMap::new(),
-            pending_max,
+            pending: PendingWindow::new(pending_max),
             in_gap: false,
             last_request_ns: None,
             request_end: 0,
@@ -121,7 +122,7 @@ impl SequenceTracker {
         }
         self.stats.restarts += 1;
         self.stats.skipped += sequence - self.next;
-        self.pending = self.pending.split_off(&sequence);
+        self.pending.drop_below(self.next, sequence);
         self.next = sequence;
         self.known_end = self.known_end.max(sequence);
         self.last_request_ns = None;
@@ -146,15 +147,19 @@ impl SequenceTracker {
             PacketKind::Messages => {
                 for (sequence, message) in packet.messages() {
                     self.see_end(sequence + 1);
-                    if sequence < self.next || self.pending.contains_key(&sequence) {
+                    if sequence < self.next {
                         self.stats.duplicates += 1;
                     } else if sequence == self.next {
                         self.deliver_one(sequence, message, &mut deliver);
-                        self.drain_pending(&mut deliver);
-                    } else if self.pending.len() < self.pending_max {
-                        self.pending.insert(sequence, message.to_vec());
+                        if !self.pending.is_empty() {
+                            self.drain_pending(&mut deliver);
+                        }
                     } else {
-                        self.stats.pending_overflow += 1;
+                        match self.pending.insert(self.next, sequence, message) {
+                            Ok(()) => {}
+                            Err(Refused::Duplicate) => self.stats.duplicates += 1,
+                            Err(Refused::Overflow) => self.stats.pending_overflow += 1,
+                        }
                     }
                 }
             }
@@ -173,8 +178,16 @@ impl SequenceTracker {
     }
 
     fn drain_pending(&mut self, deliver: &mut impl FnMut(u64, &[u8])) {
-        while let Some(message) = self.pending.remove(&self.next) {
-            self.deliver_one(self.next, &message, deliver);
+        loop {
+            let sequence = self.next;
+            if !self
+                .pending
+                .take(sequence, |message| deliver(sequence, message))
+            {
+                return;
+            }
+            self.next = sequence + 1;
+            self.stats.delivered += 1;
         }
     }
 
@@ -207,9 +220,7 @@ impl SequenceTracker {
         }
         let missing_end = self
             .pending
-            .keys()
-            .next()
-            .copied()
+            .first_after(self.next)
             .unwrap_or(self.known_end)
             .min(self.known_end);
         let count = (missing_end - self.next).clamp(1, u64::from(count_max)) as u16;
