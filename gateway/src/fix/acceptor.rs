@@ -32,7 +32,7 @@ use crate::config::{FixResetPolicy, FixSessionSettings, FixSettings};
 use crate::runtime::records::{GatewayId, InboundCommand, MarketRecord, OutboundReport};
 use crate::runtime::LatencyRecorder;
 use crate::server::clock::Clock;
-use crate::server::connection::{CloseReason, Connection, LoginState};
+use crate::server::connection::{CloseReason, Connection, LoginState, ReadOutcome};
 use crate::server::WireInstrument;
 
 const LISTENER: PollToken = PollToken(usize::MAX - 1);
@@ -579,41 +579,30 @@ impl FixAcceptor {
 
     /// Reads one buffer's worth and hands it to the session.
     fn read_connection(&mut self, index: usize) {
-        loop {
-            if self.commands.slots() < self.ring_reserve() {
-                self.pause_input(index);
-                return;
+        if self.commands.slots() < self.ring_reserve() {
+            self.pause_input(index);
+            return;
+        }
+        let Some(connection) = self.connections[index].as_mut() else {
+            return;
+        };
+        if connection.closing.is_some() || connection.input_paused {
+            return;
+        }
+        match connection.read_round() {
+            ReadOutcome::Closed => self.close(index, CloseReason::PeerClosed),
+            ReadOutcome::Read { filled } => {
+                let now = self.clock.now_ns();
+                connection.last_receive_ns = now;
+                self.process_input(index, now);
+                if filled {
+                    self.pause_input(index);
+                }
             }
-            let Some(connection) = self.connections[index].as_mut() else {
-                return;
-            };
-            if connection.closing.is_some() || connection.input_paused {
-                return;
-            }
-            let room = connection.read_buffer.len() - connection.read_len;
-            match connection.read_some() {
-                Ok(0) => {
-                    self.close(index, CloseReason::PeerClosed);
-                    return;
-                }
-                Ok(read) => {
-                    let now = self.clock.now_ns();
-                    connection.last_receive_ns = now;
-                    self.process_input(index, now);
-                    if read == room {
-                        self.pause_input(index);
-                    }
-                    return;
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => {
-                    if let Some(connection) = self.connections[index].as_ref() {
-                        tracing::info!(peer = %connection.peer, %error, "fix: read failed");
-                    }
-                    self.close(index, CloseReason::IoError);
-                    return;
-                }
+            ReadOutcome::Nothing => {}
+            ReadOutcome::Failed(error) => {
+                tracing::info!(peer = %connection.peer, %error, "fix: read failed");
+                self.close(index, CloseReason::IoError);
             }
         }
     }

@@ -38,6 +38,23 @@ pub enum CloseReason {
     Shutdown,
 }
 
+/// What [`Connection::read_round`] found.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    /// The peer closed the connection.
+    Closed,
+    /// Bytes arrived; `filled` when they filled the buffer (the socket may
+    /// hold more: read again next round).
+    Read {
+        /// The read took all the buffer's room.
+        filled: bool,
+    },
+    /// Nothing to read now.
+    Nothing,
+    /// The read failed.
+    Failed(io::Error),
+}
+
 /// Connection state.
 #[derive(Debug)]
 pub struct Connection {
@@ -117,6 +134,26 @@ impl Connection {
         let read = self.stream.read(free)?;
         self.read_len += read;
         Ok(read)
+    }
+
+    /// One read into the free part of the read buffer, retrying EINTR.
+    pub fn read_round(&mut self) -> ReadOutcome {
+        loop {
+            let room = self.read_buffer.len() - self.read_len;
+            match self.read_some() {
+                Ok(0) => return ReadOutcome::Closed,
+                Ok(read) => {
+                    return ReadOutcome::Read {
+                        filled: read == room,
+                    }
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    return ReadOutcome::Nothing
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return ReadOutcome::Failed(error),
+            }
+        }
     }
 
     /// Drops `consumed` decoded bytes from the front of the read buffer.

@@ -35,7 +35,7 @@ use crate::runtime::records::{GatewayId, InboundCommand, OutboundReport};
 use crate::runtime::LatencyRecorder;
 use crate::soupbin;
 use clock::Clock;
-use connection::{CloseReason, Connection, LoginState};
+use connection::{CloseReason, Connection, LoginState, ReadOutcome};
 use session::UserSession;
 use throttle::Throttle;
 
@@ -518,41 +518,30 @@ impl GatewayAgent {
     /// keeps a bursting client from queueing thousands of commands ahead of
     /// the engine (and of other clients) in shared mode.
     fn read_connection(&mut self, index: usize) {
-        loop {
-            if self.commands.slots() < ring_reserve(READ_CAPACITY) {
-                self.pause_input(index);
-                return;
+        if self.commands.slots() < ring_reserve(READ_CAPACITY) {
+            self.pause_input(index);
+            return;
+        }
+        let Some(connection) = self.connections[index].as_mut() else {
+            return;
+        };
+        if connection.closing.is_some() {
+            return;
+        }
+        match connection.read_round() {
+            ReadOutcome::Closed => self.close(index, CloseReason::PeerClosed),
+            ReadOutcome::Read { filled } => {
+                let now = self.clock.now_ns();
+                connection.last_receive_ns = now;
+                self.decode_input(index, now);
+                if filled {
+                    self.pause_input(index);
+                }
             }
-            let Some(connection) = self.connections[index].as_mut() else {
-                return;
-            };
-            if connection.closing.is_some() {
-                return;
-            }
-            let room = connection.read_buffer.len() - connection.read_len;
-            match connection.read_some() {
-                Ok(0) => {
-                    self.close(index, CloseReason::PeerClosed);
-                    return;
-                }
-                Ok(read) => {
-                    let now = self.clock.now_ns();
-                    connection.last_receive_ns = now;
-                    self.decode_input(index, now);
-                    if read == room {
-                        self.pause_input(index);
-                    }
-                    return;
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => {
-                    if let Some(connection) = self.connections[index].as_ref() {
-                        tracing::info!(peer = %connection.peer, %error, "read failed");
-                    }
-                    self.close(index, CloseReason::IoError);
-                    return;
-                }
+            ReadOutcome::Nothing => {}
+            ReadOutcome::Failed(error) => {
+                tracing::info!(peer = %connection.peer, %error, "read failed");
+                self.close(index, CloseReason::IoError);
             }
         }
     }
