@@ -32,7 +32,9 @@ use crate::config::{FixResetPolicy, FixSessionSettings, FixSettings};
 use crate::runtime::records::{GatewayId, InboundCommand, MarketRecord, OutboundReport};
 use crate::runtime::LatencyRecorder;
 use crate::server::clock::Clock;
-use crate::server::connection::{CloseReason, Connection, LoginState, ReadOutcome};
+use crate::server::connection::{
+    accept_pending, BufferSizes, CloseReason, Connection, LoginState, ReadOutcome,
+};
 use crate::server::WireInstrument;
 
 const LISTENER: PollToken = PollToken(usize::MAX - 1);
@@ -542,39 +544,19 @@ impl FixAcceptor {
     }
 
     fn accept_all(&mut self) {
-        loop {
-            match self.listener.accept() {
-                Ok((mut stream, peer)) => {
-                    let Some(index) = self.free_connections.pop() else {
-                        tracing::warn!(%peer, "fix: connection limit reached, refusing");
-                        continue;
-                    };
-                    let _ = stream.set_nodelay(true);
-                    if let Err(error) = self.poll.registry().register(
-                        &mut stream,
-                        PollToken(index),
-                        Interest::READABLE,
-                    ) {
-                        tracing::warn!(%peer, %error, "fix: register failed");
-                        self.free_connections.push(index);
-                        continue;
-                    }
-                    tracing::info!(%peer, connection = index, "fix: connected");
-                    self.connections[index] = Some(Connection::new(
-                        stream,
-                        peer,
-                        self.read_capacity,
-                        64 * 1024,
-                        self.clock.now_ns(),
-                    ));
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
-                Err(error) => {
-                    tracing::warn!(%error, "fix: accept failed");
-                    return;
-                }
-            }
-        }
+        let buffers = BufferSizes {
+            read: self.read_capacity,
+            write: 64 * 1024,
+        };
+        accept_pending(
+            &self.listener,
+            self.poll.registry(),
+            &mut self.connections,
+            &mut self.free_connections,
+            buffers,
+            self.clock.now_ns(),
+            "fix",
+        );
     }
 
     /// Reads one buffer's worth and hands it to the session.

@@ -180,3 +180,57 @@ impl Connection {
         Ok(true)
     }
 }
+
+/// Buffer sizes of the connections a listener accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct BufferSizes {
+    /// Read buffer, bytes.
+    pub read: usize,
+    /// Initial write buffer capacity, bytes.
+    pub write: usize,
+}
+
+/// Accepts every pending connection on `listener` into a free slot of
+/// `connections`, registered for reading under its slot index; `protocol`
+/// prefixes the log lines. Returns when the listener would block.
+pub fn accept_pending(
+    listener: &mio::net::TcpListener,
+    registry: &mio::Registry,
+    connections: &mut [Option<Connection>],
+    free: &mut Vec<usize>,
+    buffers: BufferSizes,
+    now_ns: u64,
+    protocol: &str,
+) {
+    loop {
+        match listener.accept() {
+            Ok((mut stream, peer)) => {
+                let Some(index) = free.pop() else {
+                    tracing::warn!(%peer, protocol, "connection limit reached, refusing");
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                if let Err(error) =
+                    registry.register(&mut stream, mio::Token(index), mio::Interest::READABLE)
+                {
+                    tracing::warn!(%peer, %error, protocol, "register failed");
+                    free.push(index);
+                    continue;
+                }
+                tracing::info!(%peer, connection = index, protocol, "connected");
+                connections[index] = Some(Connection::new(
+                    stream,
+                    peer,
+                    buffers.read,
+                    buffers.write,
+                    now_ns,
+                ));
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+            Err(error) => {
+                tracing::warn!(%error, protocol, "accept failed");
+                return;
+            }
+        }
+    }
+}

@@ -475,40 +475,19 @@ impl GatewayAgent {
     }
 
     fn accept_all(&mut self) {
-        loop {
-            match self.listener.accept() {
-                Ok((mut stream, peer)) => {
-                    let Some(index) = self.free_connections.pop() else {
-                        tracing::warn!(%peer, "connection limit reached, refusing");
-                        continue;
-                    };
-                    let _ = stream.set_nodelay(true);
-                    if let Err(error) = self.poll.registry().register(
-                        &mut stream,
-                        PollToken(index),
-                        Interest::READABLE,
-                    ) {
-                        tracing::warn!(%peer, %error, "register failed");
-                        self.free_connections.push(index);
-                        continue;
-                    }
-                    let now = self.clock.now_ns();
-                    tracing::info!(%peer, connection = index, "connected");
-                    self.connections[index] = Some(Connection::new(
-                        stream,
-                        peer,
-                        READ_CAPACITY,
-                        self.config.max_outbound_bytes.min(1 << 20),
-                        now,
-                    ));
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
-                Err(error) => {
-                    tracing::warn!(%error, "accept failed");
-                    return;
-                }
-            }
-        }
+        let buffers = connection::BufferSizes {
+            read: READ_CAPACITY,
+            write: self.config.max_outbound_bytes.min(1 << 20),
+        };
+        connection::accept_pending(
+            &self.listener,
+            self.poll.registry(),
+            &mut self.connections,
+            &mut self.free_connections,
+            buffers,
+            self.clock.now_ns(),
+            "ouch",
+        );
     }
 
     /// Reads one buffer's worth and decodes it. A read that did not fill the
