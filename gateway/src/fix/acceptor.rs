@@ -253,8 +253,8 @@ impl FixAcceptor {
             self.next_timer_ns = now + TIMER_PERIOD_NS;
             work += self.check_timers();
         }
+        // Flushes the stores too (before the sockets).
         work += self.flush_dirty();
-        self.flush_stores();
         work
     }
 
